@@ -1,0 +1,20 @@
+"""What every page's navigation needs to know about the signed-in user."""
+
+from django.http import HttpRequest
+
+from wangge.accounts.roles import Action
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": {}}
+    return {
+        "nav": {
+            "view": user.can(Action.VIEW),
+            "add": user.can(Action.ADD),
+            "assign": user.can(Action.ASSIGN),
+            "export": user.can(Action.EXPORT),
+            "audit": user.can(Action.VIEW_AUDIT),
+        }
+    }

@@ -1,0 +1,25 @@
+"""Scoped viewsets: every API view starts from `for_user`."""
+
+from rest_framework import exceptions, viewsets
+
+
+class ScopedViewSetMixin:
+    """Every API view starts from `for_user`: out of scope is 404, and the write action is checked per object."""
+
+    scope_action_by_method = {"PUT": "change", "PATCH": "change", "DELETE": "delete"}
+
+    def get_queryset(self):
+        return self.queryset.model.objects.for_user(self.request.user, "view").select_related(
+            *getattr(self, "select_related", ())
+        )
+
+    def get_object(self):
+        instance = super().get_object()
+        action = self.scope_action_by_method.get(self.request.method)
+        if action and not self.queryset.model.objects.for_user(self.request.user, action).filter(pk=instance.pk).exists():
+            raise exceptions.PermissionDenied()
+        return instance
+
+
+class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    pass

@@ -1,0 +1,68 @@
+"""The one audit mechanism: services call `record` inside their transaction."""
+
+import datetime
+import decimal
+import uuid
+from typing import Any
+
+from django.db import models
+
+from wangge.core import context
+from wangge.core.models import AuditEvent
+from wangge.core.pii import EncryptedCharField
+
+_OMITTED = {"created_at", "updated_at", "password"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    return value
+
+
+def snapshot(instance: models.Model | None) -> dict[str, Any] | None:
+    """The row's fields as JSON-safe values; personal data only in masked form, never in clear."""
+    if instance is None:
+        return None
+    data: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in _OMITTED or field.name.endswith("_index"):
+            continue
+        value = getattr(instance, field.attname)
+        if isinstance(field, EncryptedCharField):
+            value = field.mask(value)
+        data[field.attname] = _plain(value)
+    return data
+
+
+def record(
+    *,
+    actor: Any,
+    action: str,
+    instance: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+    area_path: str | None = None,
+) -> AuditEvent:
+    """Append one audit event for `actor` doing `action` to `instance` (actor None means the system)."""
+    request = context.current()
+    label = "system"
+    if actor is not None:
+        label = getattr(actor, "display_name", "") or actor.get_username()
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=label[:150],
+        action=action,
+        object_type=instance._meta.label_lower,
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        before=before,
+        after=after,
+        reason=reason[:300],
+        request_id=request.request_id,
+        ip=request.ip,
+        area_path=area_path if area_path is not None else getattr(instance, "area_path", "") or "",
+    )

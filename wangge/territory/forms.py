@@ -1,0 +1,112 @@
+"""Forms parse and validate input; the services write."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from wangge.accounts.models import User
+from wangge.accounts.roles import Role
+from wangge.territory.models import Area, AreaKind, Building, Compound, PartnerUnit, Shop
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: by field where it names one the form has."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class ScopedModelForm(forms.ModelForm):
+    """A model form whose area choices are the grids where the user may take `action`."""
+
+    area_kinds: tuple[str, ...] = (AreaKind.GRID,)
+
+    def __init__(self, *args, user: User, action: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if "area" in self.fields:
+            self.fields["area"].queryset = (
+                Area.objects.for_user(user, action).filter(kind__in=self.area_kinds).order_by("path")
+            )
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            if isinstance(field.widget, forms.CheckboxInput):
+                css = "form-check-input"
+            field.widget.attrs.setdefault("class", css)
+
+
+class CompoundForm(ScopedModelForm):
+    class Meta:
+        model = Compound
+        fields = ["code", "name", "area", "address", "management", "management_name", "longitude", "latitude"]
+
+
+class BuildingForm(ScopedModelForm):
+    class Meta:
+        model = Building
+        fields = ["code", "name", "kind", "compound", "area", "address", "floors", "longitude", "latitude"]
+        help_texts = {"area": _("For a building in a compound, the compound's grid is used.")}
+
+    def __init__(self, *args, user: User, action: str, **kwargs) -> None:
+        super().__init__(*args, user=user, action=action, **kwargs)
+        self.fields["compound"].queryset = Compound.objects.for_user(user, action).order_by("code")
+        self.fields["area"].required = False
+
+
+class ShopForm(ScopedModelForm):
+    class Meta:
+        model = Shop
+        fields = [
+            "code",
+            "name",
+            "trade",
+            "licence_number",
+            "area",
+            "address",
+            "contact_name",
+            "contact_phone",
+            "status",
+            "longitude",
+            "latitude",
+        ]
+        widgets = {"contact_name": forms.TextInput(), "contact_phone": forms.TextInput(attrs={"inputmode": "tel"})}
+
+
+class PartnerUnitForm(ScopedModelForm):
+    area_kinds = (AreaKind.COMMUNITY, AreaKind.GRID)
+
+    class Meta:
+        model = PartnerUnit
+        fields = ["code", "name", "kind", "area", "address", "contact_name", "contact_phone", "joint_work"]
+        widgets = {
+            "contact_name": forms.TextInput(),
+            "contact_phone": forms.TextInput(attrs={"inputmode": "tel"}),
+            "joint_work": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class AssignmentForm(forms.Form):
+    """Name a responsible person for a place: the choices are people who work in the place's area."""
+
+    person = forms.ModelChoiceField(label=_("Responsible person"), queryset=User.objects.none())
+    duty = forms.CharField(label=_("Duty"), max_length=100, required=False)
+
+    def __init__(self, *args, place_path: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Everyone holding a working role whose scope contains the place: the scope paths above it.
+        paths = {place_path[: i + 1] for i, ch in enumerate(place_path) if ch == "/"}
+        working_roles = [role for role in Role.values if role != Role.RESIDENT]
+        self.fields["person"].queryset = (
+            User.objects.filter(
+                is_active=True,
+                memberships__active=True,
+                memberships__scope_path__in=paths,
+                memberships__role__in=working_roles,
+            )
+            .distinct()
+            .order_by("display_name", "username")
+        )
+        self.fields["person"].widget.attrs["class"] = "form-select"
+        self.fields["duty"].widget.attrs["class"] = "form-control"

@@ -1,0 +1,174 @@
+"""Reads of the territory that other apps and pages use. Every one starts from `for_user`."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from wangge.accounts.models import User
+from wangge.accounts.roles import Action
+from wangge.territory.models import (
+    Area,
+    AreaKind,
+    Assignment,
+    Building,
+    BuildingKind,
+    Compound,
+    Dwelling,
+    LeadershipGroup,
+    LeadershipMember,
+    PartnerUnit,
+    Shop,
+    community_path_of,
+)
+
+
+def communities_for(user: User) -> QuerySet[Area]:
+    """The communities a user works in: those in their scope, and those holding their grids or compounds."""
+    prefixes = user.area_prefixes(Action.VIEW)
+    communities = Area.objects.filter(kind=AreaKind.COMMUNITY)
+    if prefixes is None:
+        return communities
+    holding = {path for p in prefixes if (path := community_path_of(p))}
+    condition = Q(path__in=holding)
+    for prefix in prefixes:
+        condition |= Q(path__startswith=prefix)
+    return communities.filter(condition) if prefixes else communities.none()
+
+
+@dataclass
+class Overview:
+    """The figures a community office's report opens with, within the user's scope."""
+
+    community: Area
+    compounds: int
+    unmanaged_compounds: int
+    residential_buildings: int
+    office_buildings: int
+    dwellings: int
+    shops: int
+    small_trade_shops: int
+    partner_units: int
+    grids: list[dict] = field(default_factory=list)
+
+
+def overview(user: User, community: Area) -> Overview:
+    """Counts of places in `community` that `user` may see, in total and per grid."""
+    under = {"area_path__startswith": community.path}
+    compounds = Compound.objects.for_user(user).filter(**under)
+    buildings = Building.objects.for_user(user).filter(**under)
+    shops = Shop.objects.for_user(user).filter(**under)
+    compound_counts = compounds.aggregate(total=Count("id"), unmanaged=Count("id", filter=Q(management="none")))
+    building_counts = buildings.aggregate(
+        residential=Count("id", filter=Q(kind=BuildingKind.RESIDENTIAL)),
+        office=Count("id", filter=Q(kind=BuildingKind.OFFICE)),
+    )
+    shop_counts = shops.filter(status="open").aggregate(
+        total=Count("id"), small=Count("id", filter=Q(trade__small_trade=True))
+    )
+    grids = (
+        Area.objects.for_user(user)
+        .filter(kind=AreaKind.GRID, path__startswith=community.path)
+        .annotate(
+            compound_count=Count("compounds", distinct=True),
+            shop_count=Count("shops", distinct=True),
+        )
+        .order_by("code")
+    )
+    return Overview(
+        community=community,
+        compounds=compound_counts["total"],
+        unmanaged_compounds=compound_counts["unmanaged"],
+        residential_buildings=building_counts["residential"],
+        office_buildings=building_counts["office"],
+        dwellings=Dwelling.objects.for_user(user).filter(**under).count(),
+        shops=shop_counts["total"],
+        small_trade_shops=shop_counts["small"],
+        partner_units=PartnerUnit.objects.for_user(user).filter(**under).count(),
+        grids=list(grids.values("id", "code", "name", "compound_count", "shop_count")),
+    )
+
+
+def _assigned(place_field: str):
+    return Exists(Assignment.objects.filter(active=True, **{place_field: OuterRef("pk")}))
+
+
+@dataclass
+class GridCoverage:
+    """One grid's places without a responsible person, and how many places it has."""
+
+    grid: Area
+    totals: dict[str, int] = field(default_factory=dict)
+    unassigned: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def unassigned_count(self) -> int:
+        return sum(len(rows) for rows in self.unassigned.values())
+
+    @property
+    def place_count(self) -> int:
+        return sum(self.totals.values())
+
+
+COVERAGE_KINDS = ("compound", "building", "dwelling", "shop")
+
+
+def coverage(user: User, *, community: Area | None = None) -> list[GridCoverage]:
+    """Per grid in scope: compounds, buildings, dwellings and open shops that nobody answers for.
+
+    A dwelling is covered by an assignment of its own or of its building (a building leader or worker who
+    answers for the whole building answers for each household in it). Compounds, buildings and shops need
+    their own. A fixed number of queries, whatever the size of the territory.
+    """
+    grids = Area.objects.for_user(user).filter(kind=AreaKind.GRID)
+    if community is not None:
+        grids = grids.filter(path__startswith=community.path)
+    report = {grid.pk: GridCoverage(grid=grid) for grid in grids.order_by("code")}
+    querysets = {
+        "compound": (Compound.objects.for_user(user).annotate(covered=_assigned("compound")), "area_id"),
+        "building": (Building.objects.for_user(user).annotate(covered=_assigned("building")), "area_id"),
+        "dwelling": (
+            Dwelling.objects.for_user(user)
+            .select_related("building")
+            .annotate(
+                covered=_assigned("dwelling")
+                | Exists(Assignment.objects.filter(active=True, building=OuterRef("building_id")))
+            ),
+            "building__area_id",
+        ),
+        "shop": (Shop.objects.for_user(user).filter(status="open").annotate(covered=_assigned("shop")), "area_id"),
+    }
+    for kind, (queryset, grid_field) in querysets.items():
+        for entry in report.values():
+            entry.totals[kind] = 0
+            entry.unassigned[kind] = []
+        for row in queryset.values(grid_field).annotate(n=Count("id")):
+            if row[grid_field] in report:
+                report[row[grid_field]].totals[kind] = row["n"]
+        for place in queryset.filter(covered=False).order_by("area_path", "pk"):
+            grid_id = getattr(place, "area_id", None) or place.building.area_id
+            if grid_id in report:
+                report[grid_id].unassigned[kind].append(place)
+    return list(report.values())
+
+
+def responsible_for(place: Compound | Building | Dwelling | Shop) -> list[Assignment]:
+    """The active assignments of a place, with their persons."""
+    kind = place._meta.model_name
+    return list(Assignment.objects.filter(active=True, **{kind: place}).select_related("person"))
+
+
+def grid_leaders(grid: Area) -> list[User]:
+    """Who holds the grid-leader role for this grid."""
+    return list(
+        User.objects.filter(
+            is_active=True, memberships__active=True, memberships__role="grid_leader", memberships__scope_path=grid.path
+        ).distinct()
+    )
+
+
+def published_group(community: Area) -> tuple[LeadershipGroup | None, list[LeadershipMember]]:
+    """The community's newest published leadership group and its members, for notice boards."""
+    group = LeadershipGroup.objects.filter(area=community, published=True).order_by("-created_at").first()
+    if group is None:
+        return None, []
+    return group, list(group.members.select_related("person").order_by("order", "id"))

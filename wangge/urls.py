@@ -1,0 +1,19 @@
+"""One URL root: staff pages, public pages, the API, the admin and the health check."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from wangge.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("wangge.accounts.urls")),
+    path("audit/", core_views.audit_list, name="audit"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("wangge.territory.api_urls")),
+    path("admin/", admin.site.urls),
+    path("", include("wangge.territory.urls")),
+]
