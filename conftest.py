@@ -85,19 +85,35 @@ def build_cast() -> Cast:
         office_phone="0371-60000000",
     )
     grid1 = services.area_create(
-        actor=None, kind=AreaKind.GRID, code="410105008004001", name="第一网格", parent=home,
+        actor=None,
+        kind=AreaKind.GRID,
+        code="410105008004001",
+        name="第一网格",
+        parent=home,
         boundary=box(113.6560, 34.7865, 113.6590, 34.7920),
     )
     grid2 = services.area_create(
-        actor=None, kind=AreaKind.GRID, code="410105008004002", name="第二网格", parent=home,
+        actor=None,
+        kind=AreaKind.GRID,
+        code="410105008004002",
+        name="第二网格",
+        parent=home,
         boundary=box(113.6590, 34.7865, 113.6625, 34.7920),
     )
     next_door = services.area_create(
-        actor=None, kind=AreaKind.COMMUNITY, code="410105008005", name="邻里社区", parent=subdistrict,
+        actor=None,
+        kind=AreaKind.COMMUNITY,
+        code="410105008005",
+        name="邻里社区",
+        parent=subdistrict,
         boundary=box(113.6560, 34.7920, 113.6625, 34.7970),
     )
     next_grid = services.area_create(
-        actor=None, kind=AreaKind.GRID, code="410105008005001", name="邻里第一网格", parent=next_door,
+        actor=None,
+        kind=AreaKind.GRID,
+        code="410105008005001",
+        name="邻里第一网格",
+        parent=next_door,
         boundary=box(113.6560, 34.7920, 113.6625, 34.7970),
     )
     compound1 = services.compound_create(
@@ -114,20 +130,50 @@ def build_cast() -> Cast:
     dwellings = [services.dwelling_create(actor=None, building=building1, unit="1", number=f"10{i}") for i in (1, 2)]
     restaurant = Trade.objects.get(code="restaurant")
     shop1 = services.shop_create(
-        actor=None, code="T-S001", name="测试面馆", trade=restaurant, area=grid1, address="俭学街1号",
-        contact_name="甄测试", contact_phone="13800001234", licence_number="91410105TEST00001",
+        actor=None,
+        code="T-S001",
+        name="测试面馆",
+        trade=restaurant,
+        area=grid1,
+        address="俭学街1号",
+        contact_name="甄测试",
+        contact_phone="13800001234",
+        licence_number="91410105TEST00001",
     )
     shop2 = services.shop_create(
-        actor=None, code="T-S002", name="测试理发店", trade=Trade.objects.get(code="salon"), area=grid2, address="文化路2号"
+        actor=None,
+        code="T-S002",
+        name="测试理发店",
+        trade=Trade.objects.get(code="salon"),
+        area=grid2,
+        address="文化路2号",
     )
     next_shop = services.shop_create(
-        actor=None, code="N-S001", name="邻里超市", trade=Trade.objects.get(code="grocery"), area=next_grid, address="白庙前街3号"
+        actor=None,
+        code="N-S001",
+        name="邻里超市",
+        trade=Trade.objects.get(code="grocery"),
+        area=next_grid,
+        address="白庙前街3号",
     )
     partner = services.partner_unit_create(actor=None, code="T-P1", name="测试共建单位", kind="institution", area=home)
     cast = Cast(
-        district=district, subdistrict=subdistrict, home=home, grid1=grid1, grid2=grid2, next_door=next_door,
-        next_grid=next_grid, compound1=compound1, compound2=compound2, next_compound=next_compound,
-        building1=building1, office=office, dwellings=dwellings, shop1=shop1, shop2=shop2, next_shop=next_shop,
+        district=district,
+        subdistrict=subdistrict,
+        home=home,
+        grid1=grid1,
+        grid2=grid2,
+        next_door=next_door,
+        next_grid=next_grid,
+        compound1=compound1,
+        compound2=compound2,
+        next_compound=next_compound,
+        building1=building1,
+        office=office,
+        dwellings=dwellings,
+        shop1=shop1,
+        shop2=shop2,
+        next_shop=next_shop,
         partner=partner,
         director=_user("director", "主任甲", Role.DIRECTOR, area=home),
         grid_leader=_user("gridleader", "网格长乙", Role.GRID_LEADER, area=grid1),

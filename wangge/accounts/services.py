@@ -50,7 +50,11 @@ def membership_grant(*, actor: User | None, user: User, role: str, scope_path: s
         membership.save(update_fields=["active", "updated_at"])
     user.forget_scope()
     audit.record(
-        actor=actor, action="membership.grant", instance=membership, after=audit.snapshot(membership), area_path=scope_path
+        actor=actor,
+        action="membership.grant",
+        instance=membership,
+        after=audit.snapshot(membership),
+        area_path=scope_path,
     )
     return membership
 
@@ -92,7 +96,12 @@ def api_key_revoke(*, actor: User | None, api_key: ApiKey) -> ApiKey:
     api_key.revoked_at = timezone.now()
     api_key.save(update_fields=["revoked_at", "updated_at"])
     audit.record(
-        actor=actor, action="apikey.revoke", instance=api_key, before=before, after=audit.snapshot(api_key), area_path=""
+        actor=actor,
+        action="apikey.revoke",
+        instance=api_key,
+        before=before,
+        after=audit.snapshot(api_key),
+        area_path="",
     )
     return api_key
 

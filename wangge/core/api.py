@@ -16,7 +16,10 @@ class ScopedViewSetMixin:
     def get_object(self):
         instance = super().get_object()
         action = self.scope_action_by_method.get(self.request.method)
-        if action and not self.queryset.model.objects.for_user(self.request.user, action).filter(pk=instance.pk).exists():
+        if (
+            action
+            and not self.queryset.model.objects.for_user(self.request.user, action).filter(pk=instance.pk).exists()
+        ):
             raise exceptions.PermissionDenied()
         return instance
 

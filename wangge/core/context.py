@@ -10,7 +10,9 @@ class RequestContext:
     ip: str | None = None
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("wangge_request", default=RequestContext())
+_EMPTY = RequestContext()
+# RequestContext is frozen, so sharing one empty instance as the default is safe.
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("wangge_request", default=_EMPTY)  # noqa: B039
 
 
 def current() -> RequestContext:

@@ -57,13 +57,13 @@ class ScopedModel(TimeStampedModel):
     class Meta:
         abstract = True
 
-    def compute_area_path(self) -> str:
-        """The path this row belongs under; each model says where it lives."""
-        raise NotImplementedError
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.area_path = self.compute_area_path()
         super().save(*args, **kwargs)
+
+    def compute_area_path(self) -> str:
+        """The path this row belongs under; each model says where it lives."""
+        raise NotImplementedError
 
 
 class AuditEventQuerySet(ScopedQuerySet):

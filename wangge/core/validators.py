@@ -72,7 +72,5 @@ def validate_phone(value: str) -> str:
     if number.startswith("+86"):
         number = number[3:]
     if not _PHONE.match(number):
-        raise ValidationError(
-            _("Enter a mobile number (11 digits) or a landline such as 0371-12345678."), code="phone"
-        )
+        raise ValidationError(_("Enter a mobile number (11 digits) or a landline such as 0371-12345678."), code="phone")
     return number

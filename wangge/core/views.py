@@ -51,4 +51,6 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         events = events.filter(created_at__date__lte=until)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     template = "core/partials/audit_rows.html" if request.htmx and not request.htmx.boosted else "core/audit_list.html"
-    return render(request, template, {"page": page, "filters": filters})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, template, {"page": page, "filters": filters, "query": query.urlencode()})

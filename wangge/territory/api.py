@@ -132,7 +132,9 @@ class PartnerUnitSerializer(ShopSerializer):
         ]
 
 
-class PlaceWriteViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PlaceWriteViewSet(
+    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """List, detail, create and update of one kind of place, writing through its services."""
 
     lookup_field = "code"

@@ -18,6 +18,20 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
+def bootstrap(form: forms.BaseForm) -> forms.BaseForm:
+    """Give every widget of a form Bootstrap's class for its kind."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs.setdefault("class", css)
+    return form
+
+
 class ScopedModelForm(forms.ModelForm):
     """A model form whose area choices are the grids where the user may take `action`."""
 
@@ -30,11 +44,7 @@ class ScopedModelForm(forms.ModelForm):
             self.fields["area"].queryset = (
                 Area.objects.for_user(user, action).filter(kind__in=self.area_kinds).order_by("path")
             )
-        for field in self.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            if isinstance(field.widget, forms.CheckboxInput):
-                css = "form-check-input"
-            field.widget.attrs.setdefault("class", css)
+        bootstrap(self)
 
 
 class CompoundForm(ScopedModelForm):
@@ -108,5 +118,4 @@ class AssignmentForm(forms.Form):
             .distinct()
             .order_by("display_name", "username")
         )
-        self.fields["person"].widget.attrs["class"] = "form-select"
-        self.fields["duty"].widget.attrs["class"] = "form-control"
+        bootstrap(self)

@@ -192,9 +192,7 @@ class Dwelling(ScopedModel):
         verbose_name = _("dwelling")
         verbose_name_plural = _("dwellings")
         ordering = ["building__code", "unit", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["building", "unit", "number"], name="dwelling_unique_number")
-        ]
+        constraints = [models.UniqueConstraint(fields=["building", "unit", "number"], name="dwelling_unique_number")]
 
     def __str__(self) -> str:
         return f"{self.building.name} {self.unit}-{self.number}" if self.unit else f"{self.building.name} {self.number}"
@@ -280,7 +278,10 @@ class Assignment(ScopedModel):
     """包干到人、到户: a named person answers for a compound, building, dwelling or shop."""
 
     person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("responsible person"), related_name="assignments", on_delete=models.PROTECT
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible person"),
+        related_name="assignments",
+        on_delete=models.PROTECT,
     )
     compound = models.ForeignKey(Compound, null=True, blank=True, related_name="assignments", on_delete=models.CASCADE)
     building = models.ForeignKey(Building, null=True, blank=True, related_name="assignments", on_delete=models.CASCADE)

@@ -151,6 +151,21 @@ def coverage(user: User, *, community: Area | None = None) -> list[GridCoverage]
     return list(report.values())
 
 
+def buildings_of(compound: Compound) -> list[Building]:
+    """A compound's buildings with their dwelling counts."""
+    return list(compound.buildings.annotate(dwelling_count=Count("dwellings")).order_by("code"))
+
+
+def dwellings_of(building: Building) -> list[Dwelling]:
+    """A building's dwellings, each marked `covered` when it or its building has a responsible person."""
+    building_covered = Assignment.objects.filter(active=True, building=building).exists()
+    dwellings = list(building.dwellings.annotate(covered=_assigned("dwelling")).order_by("unit", "number"))
+    if building_covered:
+        for dwelling in dwellings:
+            dwelling.covered = True
+    return dwellings
+
+
 def responsible_for(place: Compound | Building | Dwelling | Shop) -> list[Assignment]:
     """The active assignments of a place, with their persons."""
     kind = place._meta.model_name

@@ -122,16 +122,22 @@ def _area_validate(area: Area) -> None:
     if expected is None:
         raise ValidationError({"kind": _("Unknown kind of area.")})
     if not (area.code.isdigit() and len(area.code) == expected):
-        raise ValidationError({"code": _("The code of a %(kind)s has %(n)d digits.") % {"kind": area.get_kind_display(), "n": expected}})
+        raise ValidationError(
+            {"code": _("The code of a %(kind)s has %(n)d digits.") % {"kind": area.get_kind_display(), "n": expected}}
+        )
     parent_kind = PARENT_KIND.get(area.kind)
     if parent_kind is None:
         if area.parent_id:
             raise ValidationError({"parent": _("A district has no parent area here.")})
     else:
         if area.parent is None or area.parent.kind != parent_kind:
-            raise ValidationError({"parent": _("The parent of this area must be a %(kind)s.") % {"kind": AreaKind(parent_kind).label}})
+            raise ValidationError(
+                {"parent": _("The parent of this area must be a %(kind)s.") % {"kind": AreaKind(parent_kind).label}}
+            )
         if not area.code.startswith(area.parent.code):
-            raise ValidationError({"code": _("The code must begin with the parent area's code %(code)s.") % {"code": area.parent.code}})
+            raise ValidationError(
+                {"code": _("The code must begin with the parent area's code %(code)s.") % {"code": area.parent.code}}
+            )
 
 
 def _boundary_validate(area: Area, *, siblings_check: bool = True) -> None:
@@ -202,7 +208,10 @@ def grids_import(*, actor: User | None, community: Area, features: list[dict]) -
         name = str(properties.get("name", "")).strip()
         label = name or code or f"#{number}"
         if not (code.isdigit() and len(code) == CODE_LENGTH[AreaKind.GRID] and code.startswith(community.code)):
-            errors.append(_("%(label)s: the grid code must be 15 digits beginning with %(code)s.") % {"label": label, "code": community.code})
+            errors.append(
+                _("%(label)s: the grid code must be 15 digits beginning with %(code)s.")
+                % {"label": label, "code": community.code}
+            )
             continue
         if not name:
             errors.append(_("%(label)s: the grid needs a name.") % {"label": label})

@@ -1,7 +1,15 @@
 from django.urls import path
 
 from wangge.territory import views
-from wangge.territory.views import BUILDINGS, COMPOUNDS, PARTNER_UNITS, SHOPS, PlaceDetailView, PlaceFormView, PlaceListView
+from wangge.territory.views import (
+    BUILDINGS,
+    COMPOUNDS,
+    PARTNER_UNITS,
+    SHOPS,
+    PlaceDetailView,
+    PlaceFormView,
+    PlaceListView,
+)
 
 app_name = "territory"
 

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView
@@ -24,6 +25,7 @@ from openpyxl import Workbook
 
 from wangge.accounts.roles import Action
 from wangge.core.coords import from_wgs84
+from wangge.core.pii import masked
 from wangge.core.scoping import get_for_user
 from wangge.territory import filters, forms, selectors, services
 from wangge.territory.models import (
@@ -146,6 +148,8 @@ class PlacePages:
     update: Callable[..., Any]
     update_arg: str
     select_related: tuple[str, ...] = ()
+    # Extra context of the detail page, from the place.
+    detail_context: Callable[[Any], dict[str, Any]] = lambda place: {}
 
 
 COMPOUNDS = PlacePages(
@@ -157,6 +161,7 @@ COMPOUNDS = PlacePages(
     services.compound_update,
     "compound",
     ("area",),
+    lambda compound: {"buildings": selectors.buildings_of(compound)},
 )
 BUILDINGS = PlacePages(
     "building",
@@ -167,9 +172,24 @@ BUILDINGS = PlacePages(
     services.building_update,
     "building",
     ("area", "compound"),
+    lambda building: {"dwellings": selectors.dwellings_of(building)},
 )
+
+
+def _masked_contact(place: Shop | PartnerUnit) -> dict[str, str]:
+    return {"contact_name": masked(place, "contact_name"), "contact_phone": masked(place, "contact_phone")}
+
+
 SHOPS = PlacePages(
-    "shop", Shop, forms.ShopForm, filters.ShopFilter, services.shop_create, services.shop_update, "shop", ("area", "trade")
+    "shop",
+    Shop,
+    forms.ShopForm,
+    filters.ShopFilter,
+    services.shop_create,
+    services.shop_update,
+    "shop",
+    ("area", "trade"),
+    _masked_contact,
 )
 PARTNER_UNITS = PlacePages(
     "partner_unit",
@@ -180,6 +200,7 @@ PARTNER_UNITS = PlacePages(
     services.partner_unit_update,
     "partner_unit",
     ("area",),
+    _masked_contact,
 )
 
 
@@ -201,6 +222,7 @@ class PlaceListView(LoginRequiredMixin, ListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["filter"] = self.filterset
+        forms.bootstrap(self.filterset.form)
         context["can_add"] = self.request.user.can(Action.ADD)
         query = self.request.GET.copy()
         query.pop("page", None)
@@ -214,7 +236,11 @@ class PlaceDetailView(LoginRequiredMixin, DetailView):
     pages: PlacePages | None = None
 
     def get_object(self, queryset=None):
-        return get_for_user(self.pages.model.objects.select_related(*self.pages.select_related), self.request.user, code=self.kwargs["code"])
+        return get_for_user(
+            self.pages.model.objects.select_related(*self.pages.select_related),
+            self.request.user,
+            code=self.kwargs["code"],
+        )
 
     def get_template_names(self) -> list[str]:
         return [f"territory/{self.pages.name}_detail.html"]
@@ -223,6 +249,7 @@ class PlaceDetailView(LoginRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         place = self.object
         user = self.request.user
+        context.update(self.pages.detail_context(place))
         context["can_change"] = self.pages.model.objects.for_user(user, Action.CHANGE).filter(pk=place.pk).exists()
         if hasattr(place, "assignments"):
             context["assignments"] = selectors.responsible_for(place)
@@ -249,6 +276,9 @@ class PlaceFormView(LoginRequiredMixin, FormView):
     @property
     def action(self) -> str:
         return Action.CHANGE if self.object else Action.ADD
+
+    def get_form_class(self) -> type[forms.ScopedModelForm]:
+        return self.pages.form_class
 
     def get_template_names(self) -> list[str]:
         return ["territory/place_form.html"]
@@ -297,6 +327,14 @@ def _place_for(request: HttpRequest, kind: str, key: str, action: str) -> Compou
     return get_for_user(model.objects, request.user, action, code=key)
 
 
+def _safe_next(request: HttpRequest) -> str | None:
+    """The `next` address of a form, only when it stays on this site."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return None
+
+
 @login_required
 def assignment_create(request: HttpRequest, kind: str, key: str) -> HttpResponse:
     """Name a responsible person for a place (包干到人)."""
@@ -308,11 +346,15 @@ def assignment_create(request: HttpRequest, kind: str, key: str) -> HttpResponse
         except ValidationError as error:
             forms.add_service_errors(form, error)
         else:
-            messages.success(request, _("%(person)s now answers for %(place)s.") % {
-                "person": form.cleaned_data["person"], "place": place
-            })
-            return redirect(request.POST.get("next") or reverse("territory:coverage"))
-    return render(request, "territory/assignment_form.html", {"form": form, "place": place, "kind": kind})
+            messages.success(
+                request,
+                _("%(person)s now answers for %(place)s.") % {"person": form.cleaned_data["person"], "place": place},
+            )
+            return redirect(_safe_next(request) or reverse("territory:coverage"))
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    return render(
+        request, "territory/assignment_form.html", {"form": form, "place": place, "kind": kind, "next": next_url}
+    )
 
 
 @login_required
@@ -321,10 +363,11 @@ def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
     """End an assignment; the place shows up in the coverage report if nobody else answers for it."""
     assignment = get_for_user(Assignment.objects, request.user, Action.ASSIGN, pk=pk)
     services.assignment_end(actor=request.user, assignment=assignment)
-    messages.success(request, _("%(person)s no longer answers for %(place)s.") % {
-        "person": assignment.person, "place": assignment.place
-    })
-    return redirect(request.POST.get("next") or reverse("territory:coverage"))
+    messages.success(
+        request,
+        _("%(person)s no longer answers for %(place)s.") % {"person": assignment.person, "place": assignment.place},
+    )
+    return redirect(_safe_next(request) or reverse("territory:coverage"))
 
 
 @login_required
@@ -359,11 +402,18 @@ def coverage_export(request: HttpRequest) -> HttpResponse:
         summary.append([entry.grid.code, entry.grid.name, entry.place_count, entry.unassigned_count])
     sheet = workbook.create_sheet(_("Unassigned places"))
     sheet.append([_("Grid code"), _("Grid"), _("Kind of place"), _("Code"), _("Name")])
-    kind_names = {"compound": _("compound"), "building": _("building"), "dwelling": _("dwelling"), "shop": _("street shop")}
+    kind_names = {
+        "compound": _("compound"),
+        "building": _("building"),
+        "dwelling": _("dwelling"),
+        "shop": _("street shop"),
+    }
     for entry in report:
         for kind, places in entry.unassigned.items():
             for place in places:
-                sheet.append([entry.grid.code, entry.grid.name, kind_names[kind], getattr(place, "code", ""), str(place)])
+                sheet.append(
+                    [entry.grid.code, entry.grid.name, kind_names[kind], getattr(place, "code", ""), str(place)]
+                )
     buffer = io.BytesIO()
     workbook.save(buffer)
     filename = f"coverage-{community.code}-{timezone.localdate():%Y%m%d}.xlsx"
@@ -404,7 +454,9 @@ def notice_board(request: HttpRequest, code: str) -> HttpResponse:
     compound = get_for_user(Compound.objects.select_related("area__parent"), request.user, code=code)
     url = _public_url(request, compound)
     qr_svg = segno.make(url, error="m").svg_inline(scale=5, border=2)
-    return render(request, "territory/notice_board.html", {**_notice_facts(compound), "qr_svg": qr_svg, "public_url": url})
+    return render(
+        request, "territory/notice_board.html", {**_notice_facts(compound), "qr_svg": qr_svg, "public_url": url}
+    )
 
 
 def public_compound(request: HttpRequest, code: str) -> HttpResponse:

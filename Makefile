@@ -1,0 +1,52 @@
+# Two commands do everything on a fresh machine (Python >= 3.11, Node >= 18):
+#   make demo   set up, load the demo community, serve it on http://127.0.0.1:8000
+#   make test   set up, run the whole suite (SQLite; PostgreSQL when DATABASE_URL is set)
+# Both are idempotent: stamps skip the steps whose inputs have not changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR_STAMP := wangge/static/vendor/.stamp
+PYTEST_ARGS ?=
+
+.PHONY: demo test setup lint format messages bench clean
+
+demo: setup
+	$(BIN)/wangge demo
+
+test: setup
+	WANGGE_DEBUG=true $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+setup: $(VENV)/.stamp $(VENDOR_STAMP)
+
+$(VENV)/.stamp: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("wangge needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR_STAMP): node_modules/.stamp scripts/vendor.py
+	$(BIN)/python scripts/vendor.py
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	WANGGE_DEBUG=true $(BIN)/wangge makemigrations --check --dry-run
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Developers only (needs GNU gettext): refresh the catalogue, translate, then compile.
+messages: setup
+	cd wangge && WANGGE_DEBUG=true ../$(BIN)/wangge makemessages -l zh_Hans -l en --no-obsolete --ignore 'static/vendor/*'
+	cd wangge && WANGGE_DEBUG=true ../$(BIN)/wangge compilemessages
+
+clean:
+	rm -rf $(VENV) node_modules wangge/static/vendor var/static
