@@ -43,10 +43,11 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Developers only (needs GNU gettext): refresh the catalogue, translate, then compile.
+# Developers only (extraction needs GNU gettext): refresh the catalogue, then translate the new entries in
+# wangge/locale/zh_Hans/LC_MESSAGES/django.po and run it again; the compiled .mo is committed.
 messages: setup
-	cd wangge && WANGGE_DEBUG=true ../$(BIN)/wangge makemessages -l zh_Hans -l en --no-obsolete --ignore 'static/vendor/*'
-	cd wangge && WANGGE_DEBUG=true ../$(BIN)/wangge compilemessages
+	cd wangge && WANGGE_DEBUG=true ../$(BIN)/wangge makemessages -l zh_Hans --no-obsolete --ignore 'static/vendor/*' --ignore '*/tests/*'
+	$(BIN)/python scripts/translate.py wangge/locale/zh_Hans/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) node_modules wangge/static/vendor var/static

@@ -16,7 +16,7 @@ from wangge.core.pii import BlindIndexField, EncryptedCharField
 class User(AbstractUser):
     """用户: a member of staff, a building leader, a volunteer or a resident with an account."""
 
-    display_name = models.CharField(_("name"), max_length=60, blank=True)
+    display_name = models.CharField(_("full name"), max_length=60, blank=True)
     phone = EncryptedCharField(_("mobile number"), masker="mask_phone")
     phone_index = BlindIndexField(source="phone")
 

@@ -1,0 +1,46 @@
+"""Developer tool: compile a catalogue to .mo without GNU gettext, and report untranslated entries.
+
+    python scripts/translate.py wangge/locale/zh_Hans/LC_MESSAGES/django.po [TABLE.py]
+
+With TABLE.py (defining ZH: msgid → msgstr and PLURAL: msgid → the one Chinese form), empty entries are
+filled from it first. Exits 1 while any entry is untranslated.
+"""
+
+import runpy
+import sys
+
+import polib
+
+
+def main(po_path: str, table_path: str | None = None) -> int:
+    table = runpy.run_path(table_path) if table_path else {}
+    singular, plural = table.get("ZH", {}), table.get("PLURAL", {})
+    po = polib.pofile(po_path)
+    missing = []
+    for entry in po:
+        if entry.obsolete:
+            continue
+        if entry.msgid_plural:
+            if entry.msgid in plural:
+                entry.msgstr_plural = {0: plural[entry.msgid]}
+        elif entry.msgid in singular:
+            entry.msgstr = singular[entry.msgid]
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+        if not (entry.msgstr or any(entry.msgstr_plural.values())):
+            missing.append(entry.msgid)
+    po.metadata_is_fuzzy = False
+    po.header = "Simplified Chinese translation of wangge."
+    po.metadata["Project-Id-Version"] = "wangge"
+    po.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
+    po.metadata["Language"] = "zh_Hans"
+    po.save()
+    po.save_as_mofile(po_path[:-3] + ".mo")
+    for msgid in missing:
+        print(f"missing: {msgid!r}")
+    print(f"{len(po) - len(missing)} translated, {len(missing)} missing")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
