@@ -63,7 +63,7 @@ class AreaSerializer(serializers.ModelSerializer):
 
 
 class CompoundSerializer(serializers.ModelSerializer):
-    area = ScopedAreaField(help_text="code of the grid")
+    area = ScopedAreaField(required=False, help_text="code of the grid; found from longitude/latitude when left out")
 
     class Meta:
         model = Compound
@@ -80,7 +80,7 @@ class BuildingSerializer(serializers.ModelSerializer):
 
 
 class ShopSerializer(serializers.ModelSerializer):
-    area = ScopedAreaField(help_text="code of the grid")
+    area = ScopedAreaField(required=False, help_text="code of the grid; found from longitude/latitude when left out")
     trade = serializers.SlugRelatedField(slug_field="code", queryset=Trade.objects.all())
     contact_name = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=60)
     contact_phone = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=30)
@@ -113,7 +113,9 @@ class ShopSerializer(serializers.ModelSerializer):
 
 
 class PartnerUnitSerializer(ShopSerializer):
-    area = ScopedAreaField(kinds=(AreaKind.COMMUNITY, AreaKind.GRID), help_text="code of the community or grid")
+    area = ScopedAreaField(
+        kinds=(AreaKind.COMMUNITY, AreaKind.GRID), required=False, help_text="code of the community or grid"
+    )
     trade = None
 
     class Meta:

@@ -1,11 +1,16 @@
-"""Reads of the territory that other apps and pages use. Every one starts from `for_user`."""
+"""Reads of the territory that other apps and pages use.
+
+Reads on behalf of a user start from `for_user`. Two kinds do not, on purpose: what a notice board publishes
+(grid leaders, responsible persons, the leadership group: public facts, 公示) and the point-in-grid lookup.
+"""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from wangge.accounts.models import User
 from wangge.accounts.roles import Action
+from wangge.territory.geo import GridLocator
 from wangge.territory.models import (
     Area,
     AreaKind,
@@ -20,6 +25,26 @@ from wangge.territory.models import (
     Shop,
     community_path_of,
 )
+
+_locators: dict[str, tuple[tuple, GridLocator]] = {}
+
+
+def locate_grid(lng: float, lat: float, *, within: Area | None = None) -> Area | None:
+    """The grid containing a WGS-84 point (optionally only among one area's grids), or None.
+
+    The STRtree is built once per process and rebuilt when any grid's boundary changes.
+    """
+    grids = Area.objects.filter(kind=AreaKind.GRID).exclude(boundary=None)
+    if within is not None:
+        grids = grids.filter(path__startswith=within.path)
+    key = within.path if within is not None else ""
+    stamp = tuple(grids.aggregate(n=Count("id"), latest=Max("updated_at")).values())
+    cached = _locators.get(key)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, GridLocator(grids.values_list("id", "boundary")))
+        _locators[key] = cached
+    grid_id = cached[1].locate(lng, lat)
+    return Area.objects.get(pk=grid_id) if grid_id is not None else None
 
 
 def communities_for(user: User) -> QuerySet[Area]:

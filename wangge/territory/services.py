@@ -20,7 +20,7 @@ from wangge.core import audit
 from wangge.core.coords import validate_wgs84
 from wangge.core.scoping import ensure_in_scope
 from wangge.core.validators import validate_phone
-from wangge.territory import geo
+from wangge.territory import geo, selectors
 from wangge.territory.models import (
     CODE_LENGTH,
     PARENT_KIND,
@@ -71,6 +71,15 @@ def _apply(instance: models.Model, fields: dict[str, Any]) -> None:
         if not hasattr(instance, name) and not hasattr(instance, f"{name}_id"):
             raise ValidationError(_("Unknown field: %(name)s") % {"name": name})
         setattr(instance, name, value)
+
+
+def _grid_from_point(instance: Any) -> None:
+    """A place given a point but no grid is put in the grid that contains the point."""
+    if getattr(instance, "area_id", None) or instance.longitude is None or instance.latitude is None:
+        return
+    grid = selectors.locate_grid(instance.longitude, instance.latitude)
+    if grid is not None:
+        instance.area = grid
 
 
 def _require_grid(area: Area | None, field: str = "area") -> None:
@@ -252,6 +261,7 @@ def compound_create(*, actor: User | None, **fields: Any) -> Compound:
     """A new compound in a grid."""
     compound = Compound()
     _apply(compound, fields)
+    _grid_from_point(compound)
     _require_grid(compound.area if compound.area_id else None)
     _check_actor_may(actor, Action.ADD, compound.area.path)
     _check_point(compound, compound.area)
@@ -279,6 +289,7 @@ def compound_update(*, actor: User | None, compound: Compound, **fields: Any) ->
 def _building_prepare(building: Building) -> None:
     if building.compound_id:
         building.area = building.compound.area
+    _grid_from_point(building)
     _require_grid(building.area if building.area_id else None)
     _check_point(building, building.area)
 
@@ -328,6 +339,7 @@ def shop_create(*, actor: User | None, **fields: Any) -> Shop:
     """A new street shop in a grid."""
     shop = Shop()
     _apply(shop, fields)
+    _grid_from_point(shop)
     shop.licence_number = (shop.licence_number or "").strip() or None
     _require_grid(shop.area if shop.area_id else None)
     _check_actor_may(actor, Action.ADD, shop.area.path)

@@ -62,11 +62,14 @@ def _chosen_community(request: HttpRequest) -> Area:
 def overview(request: HttpRequest) -> HttpResponse:
     """The community at a glance: the figures its report opens with, per grid below."""
     community = _chosen_community(request)
+    group, members = selectors.published_group(community)
     return render(
         request,
         "territory/overview.html",
         {
             "overview": selectors.overview(request.user, community),
+            "group": group,
+            "members": members,
             "communities": selectors.communities_for(request.user).order_by("path"),
         },
     )
