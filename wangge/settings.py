@@ -185,9 +185,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Production serves hashed, compressed files made by `collectstatic`; debug and demo serve the
+        # source folders directly, so no collect step is needed.
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEV_DEFAULTS
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
