@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "wangge.core",
     "wangge.accounts",
     "wangge.territory",
+    "wangge.demo",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+if DEV_DEFAULTS:
+    # Whitenoise expects the collected folder; in debug and demo mode it stays empty (files come from finders).
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

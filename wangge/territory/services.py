@@ -404,6 +404,16 @@ def person_covers(person: User, path: str) -> bool:
     )
 
 
+def person_works_in(person: User, path: str) -> bool:
+    """Whether `person` holds a working role over `path` or inside it (a grid leader works in the community)."""
+    return person.is_active and any(
+        path.startswith(scope) or scope.startswith(path)
+        for role, scopes in person._paths_by_role().items()
+        if role != Role.RESIDENT
+        for scope in scopes
+    )
+
+
 @transaction.atomic
 def assignment_create(*, actor: User | None, person: User, place: Place, duty: str = "") -> Assignment:
     """`person` answers for `place` (包干到人). The person must work in the place's area."""
@@ -447,9 +457,7 @@ def leadership_member_add(
 ) -> LeadershipMember:
     """Add a person to a leadership group; they must work in its community."""
     _check_actor_may(actor, Action.ASSIGN, group.area_path)
-    if not person_covers(person, group.area_path) and not any(
-        group.area_path.startswith(p) for p in (person.area_prefixes(Action.VIEW) or [])
-    ):
+    if not person_works_in(person, group.area_path):
         raise ValidationError({"person": _("%(person)s does not work in this community.") % {"person": person}})
     member = LeadershipMember(group=group, person=person, position=position, duty=duty.strip(), order=order)
     return _save(member, actor=actor, action=Action.ASSIGN, verb="add", before=None)

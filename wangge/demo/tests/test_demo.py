@@ -1,0 +1,220 @@
+"""The demo community matches the reference scenario, builds once, and is usable as a cast of logins.
+
+The demo is built once for the whole module (about 3,500 rows through the services) inside a transaction
+that is rolled back at the end; each test runs in a savepoint within it.
+"""
+
+from collections.abc import Iterator
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import override_settings
+from shapely.geometry import Point, shape
+
+from wangge.accounts.models import User
+from wangge.core.models import AuditEvent
+from wangge.demo import builder
+from wangge.demo.builder import DemoSummary, build_demo
+from wangge.demo.management.commands.demo import browser_url
+from wangge.demo.scenario import JIANXUEJIE
+from wangge.territory import geo, selectors
+from wangge.territory.models import (
+    Area,
+    AreaKind,
+    Building,
+    BuildingKind,
+    Compound,
+    Dwelling,
+    LeadershipGroup,
+    PartnerUnit,
+    Shop,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+
+PASSWORD = "demo-test-pass"
+# Argon2 costs about half a second per account; the hasher is not what these tests are about.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker) -> Iterator[DemoSummary]:
+    """The demo, built once for this module and rolled back afterwards."""
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        with transaction.atomic():
+            yield build_demo(password=PASSWORD)
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def community(demo: DemoSummary) -> Area:
+    return Area.objects.get(code=JIANXUEJIE.code)
+
+
+def under(community: Area) -> dict[str, str]:
+    return {"area_path__startswith": community.path}
+
+
+class ScenarioTests:
+    def test_it_has_the_places_the_report_counts(self, community: Area) -> None:
+        counts = JIANXUEJIE.counts
+        assert Compound.objects.filter(**under(community)).count() == counts.residential_compounds == 20
+        assert Building.objects.filter(kind=BuildingKind.OFFICE, **under(community)).count() == 3
+        assert Shop.objects.filter(**under(community)).count() == counts.street_shops == 160
+        assert PartnerUnit.objects.filter(**under(community)).count() == counts.partner_units == 7
+
+    def test_it_has_about_3200_dwellings(self, community: Area) -> None:
+        dwellings = Dwelling.objects.filter(**under(community)).count()
+        assert abs(dwellings - JIANXUEJIE.population.households) <= 0.05 * JIANXUEJIE.population.households
+
+    def test_it_gives_the_community_its_declared_figures(self, community: Area) -> None:
+        assert community.name == "俭学街社区"
+        assert community.parent.code == "410105008" and community.parent.name == "文化路街道"
+        assert community.parent.parent.code == "410105" and community.parent.parent.name == "金水区"
+        assert float(community.area_km2) == 0.36
+        assert (community.population, community.floating_population) == (9000, 2250)
+
+    def test_it_cuts_the_community_into_eight_grids_without_gaps_or_overlaps(self, community: Area) -> None:
+        grids = list(community.children.filter(kind=AreaKind.GRID).order_by("code"))
+        assert [g.code for g in grids] == [f"410105008004{n:03d}" for n in range(1, 9)]
+        result = geo.check_grids(shape(community.boundary), {g.name: shape(g.boundary) for g in grids})
+        assert result.errors == []
+        assert result.gap_m2 == 0.0
+
+    def test_it_numbers_the_grids_west_to_east_then_north_to_south(self, community: Area) -> None:
+        bbox = JIANXUEJIE.bbox
+        bounds = {g.code[-3:]: shape(g.boundary).bounds for g in community.children.all()}  # (w, s, e, n)
+        assert (bounds["001"][0], bounds["001"][3]) == (bbox.west, bbox.north)
+        assert (bounds["004"][2], bounds["004"][3]) == (bbox.east, bbox.north)
+        assert (bounds["005"][0], bounds["005"][1]) == (bbox.west, bbox.south)
+        assert bounds["002"][0] == bounds["001"][2]
+
+    def test_it_puts_every_place_inside_its_grid(self, community: Area) -> None:
+        grids = {g.pk: shape(g.boundary) for g in community.children.all()}
+        places = [
+            *Compound.objects.filter(**under(community)),
+            *Building.objects.filter(**under(community)),
+            *Shop.objects.filter(**under(community)),
+        ]
+        outside = [p.code for p in places if not grids[p.area_id].contains(Point(p.longitude, p.latitude))]
+        assert outside == []
+
+    def test_it_leaves_six_compounds_unmanaged_and_names_the_others_managers(self, community: Area) -> None:
+        compounds = Compound.objects.filter(**under(community))
+        assert compounds.filter(management="none").count() == 6
+        assert not compounds.exclude(management="none").filter(management_name="").exists()
+
+    def test_it_puts_compound_c01_in_grid_001(self, community: Area) -> None:
+        assert Compound.objects.get(code="JXJ-C01").area.code == "410105008004001"
+
+
+class DeterminismTests:
+    def test_it_builds_only_once(self, demo: DemoSummary) -> None:
+        events = AuditEvent.objects.count()
+        again = build_demo(password="another-password")
+        assert again.created is False
+        assert (again.compounds, again.shops, again.dwellings) == (demo.compounds, demo.shops, demo.dwellings)
+        assert AuditEvent.objects.count() == events
+
+    def test_it_draws_the_same_made_up_names_every_time(self, demo: DemoSummary) -> None:
+        # Recorded from a build: a change here means the demo's generation changed (and its screenshots).
+        shop = Shop.objects.get(code="JXJ-S001")
+        assert (shop.name, shop.trade.code, shop.address) == ("金水鞋店", "clothing", "俭学街1号")
+        assert User.objects.get(username="director").display_name == "高淑军"
+        assert Dwelling.objects.filter(**under(Area.objects.get(code=JIANXUEJIE.code))).count() == 3222
+
+
+class CoverageTests:
+    def test_it_leaves_a_few_places_unassigned_on_purpose(self, community: Area) -> None:
+        director = User.objects.get(username="director")
+        report = selectors.coverage(director, community=community)
+        unassigned = {kind: [p.code for e in report for p in e.unassigned[kind]] for kind in ("compound", "shop")}
+        assert sorted(unassigned["compound"]) == sorted(builder.UNASSIGNED_COMPOUNDS)
+        assert sorted(unassigned["shop"]) == sorted(builder.UNASSIGNED_SHOPS)
+        places = sum(e.place_count for e in report)
+        missing = sum(e.unassigned_count for e in report)
+        assert 0 < missing < 0.05 * places
+
+    def test_it_reports_the_same_figures_in_the_summary(self, demo: DemoSummary, community: Area) -> None:
+        report = selectors.coverage(User.objects.get(username="director"), community=community)
+        assert demo.unassigned_places == sum(e.unassigned_count for e in report)
+        assert (demo.grids, demo.compounds, demo.office_buildings, demo.shops, demo.partner_units) == (8, 20, 3, 160, 7)
+
+
+class LoginTests:
+    def test_it_lets_every_demo_login_sign_in_with_the_password(self, demo: DemoSummary) -> None:
+        usernames = [login.username for login in demo.logins]
+        assert usernames == builder.demo_usernames()
+        refused = [name for name in usernames if authenticate(username=name, password=PASSWORD) is None]
+        assert refused == []
+
+    def test_it_gives_the_fixed_cast_their_roles(self) -> None:
+        expected = {
+            "director": ("director", "俭学街社区"),
+            "gridleader1": ("grid_leader", "第一网格"),
+            "gridworker1": ("grid_worker", "第一网格"),
+            "buildingleader1": ("building_leader", "俭学街12号院"),
+            "auditor": ("auditor", "俭学街社区"),
+            "outsider": ("director", "文化路东社区"),
+            "subdistrict": ("subdistrict_admin", "文化路街道"),
+        }
+        for username, (role, scope) in expected.items():
+            user = User.objects.get(username=username)
+            assert list(user.memberships.values_list("role", "scope_name")) == [(role, scope)], username
+
+    def test_it_keeps_the_outsider_out_of_jianxuejie(self, community: Area) -> None:
+        outsider = User.objects.get(username="outsider")
+        assert Compound.objects.for_user(outsider).filter(**under(community)).count() == 0
+        assert Compound.objects.for_user(outsider).count() == 2
+        director = User.objects.get(username="director")
+        assert not Shop.objects.for_user(director).filter(code__startswith="WHD-").exists()
+
+
+class LeadershipTests:
+    def test_it_sets_up_a_leadership_group_headed_by_the_director(self, community: Area) -> None:
+        group = LeadershipGroup.objects.get(area=community)
+        assert group.name == "俭学街社区四城联创工作领导小组" and group.published
+        positions = {m.person.username: m.position for m in group.members.select_related("person")}
+        assert positions["director"] == "head"
+        assert positions["deputy"] == "deputy"
+
+    def test_it_makes_the_grid_leaders_group_leaders(self, community: Area) -> None:
+        group = LeadershipGroup.objects.get(area=community)
+        assert group.members.filter(position="group_leader").count() == 8
+
+
+class PersonalDataTests:
+    def test_it_stores_shop_contacts_encrypted(self, demo: DemoSummary) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT contact_name, contact_phone FROM territory_shop WHERE code LIKE %s", ["JXJ-%"])
+            rows = cursor.fetchall()
+        assert len(rows) == 160
+        for name, phone in rows:
+            assert name.startswith("v1:") and phone.startswith("v1:")
+            assert builder.PHONE_BLOCK not in phone
+        assert Shop.objects.get(code="JXJ-S001").contact_phone.startswith(builder.PHONE_BLOCK)
+
+
+class CommandTests:
+    def test_it_prints_the_logins_and_does_not_serve_with_no_serve(self, demo: DemoSummary) -> None:
+        out = StringIO()
+        call_command("demo", "--no-serve", stdout=out)
+        printed = out.getvalue()
+        assert "already there" in printed
+        assert "director" in printed and "buildingleader1" in printed
+        assert "http://127.0.0.1:8000/" in printed
+
+    @pytest.mark.parametrize(
+        ("addrport", "url"),
+        [
+            ("127.0.0.1:8000", "http://127.0.0.1:8000/"),
+            ("8080", "http://127.0.0.1:8080/"),
+            ("0.0.0.0:8000", "http://127.0.0.1:8000/"),
+            ("[::1]:8000", "http://[::1]:8000/"),
+        ],
+    )
+    def test_it_names_the_page_to_open(self, addrport: str, url: str) -> None:
+        assert browser_url(addrport) == url
