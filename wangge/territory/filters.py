@@ -45,7 +45,7 @@ class SearchFilterSet(django_filters.FilterSet):
 
 class CompoundFilter(SearchFilterSet):
     search_fields = ("code", "name", "address")
-    management = django_filters.ChoiceFilter(label=_("Management"), choices=Management.choices)
+    management = django_filters.ChoiceFilter(label=_("Management"), choices=Management.choices, empty_label=_("All"))
 
     class Meta:
         model = Compound
@@ -54,7 +54,7 @@ class CompoundFilter(SearchFilterSet):
 
 class BuildingFilter(SearchFilterSet):
     search_fields = ("code", "name", "address")
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=BuildingKind.choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=BuildingKind.choices, empty_label=_("All"))
     compound = django_filters.CharFilter(label=_("Compound code"), field_name="compound__code")
 
     class Meta:
@@ -67,17 +67,25 @@ class ShopFilter(SearchFilterSet):
     trade = django_filters.ModelChoiceFilter(
         label=_("Trade"), queryset=Trade.objects.all(), to_field_name="code", empty_label=_("All trades")
     )
-    small_trade = django_filters.BooleanFilter(label=_("Small trade (五小)"), field_name="trade__small_trade")
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=ShopStatus.choices)
+    small_trade = django_filters.ChoiceFilter(
+        label=_("Small trade (五小)"),
+        choices=[("yes", _("Small trades only")), ("no", _("Other trades"))],
+        empty_label=_("All"),
+        method="by_small_trade",
+    )
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ShopStatus.choices, empty_label=_("All"))
 
     class Meta:
         model = Shop
         fields = ["q", "grid", "trade", "small_trade", "status"]
 
+    def by_small_trade(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(trade__small_trade=(value == "yes"))
+
 
 class PartnerUnitFilter(SearchFilterSet):
     search_fields = ("code", "name", "address")
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=PartnerKind.choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=PartnerKind.choices, empty_label=_("All"))
 
     class Meta:
         model = PartnerUnit
