@@ -187,6 +187,12 @@ def build_cast() -> Cast:
 
 
 @pytest.fixture
-def cast(db) -> Cast:
+def fast_password_hashing(settings) -> None:
+    """Argon2 costs ~0.2 s a hash by design; tests that don't test hashing use a fast hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def cast(db, fast_password_hashing) -> Cast:
     """The fixed cast, built fresh (inside the test's transaction)."""
     return build_cast()

@@ -11,7 +11,8 @@ from wangge.core import context
 from wangge.core.models import AuditEvent
 from wangge.core.pii import EncryptedCharField
 
-_OMITTED = {"created_at", "updated_at", "password"}
+# Secrets and their hashes never go into the log, nor do timestamps the event has itself.
+_OMITTED = {"created_at", "updated_at", "password", "hashed"}
 
 
 def _plain(value: Any) -> Any:

@@ -64,8 +64,12 @@ class LanguageMiddleware:
         except LookupError:
             language = settings.LANGUAGE_CODE
         translation.activate(language)
-        request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
-        response.headers.setdefault("Content-Language", translation.get_language())
+        try:
+            request.LANGUAGE_CODE = translation.get_language()
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", translation.get_language())
+        finally:
+            # The thread serves the next request (or test) with the default again.
+            translation.deactivate()
         patch_vary_headers(response, ("Cookie",))
         return response

@@ -22,6 +22,7 @@ from django.db import models
 
 _PREFIX = "v1"
 _NONCE_BYTES = 12
+_TAG_BYTES = 16
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,12 @@ def decrypt(token: str, *, context: str) -> str:
     key = key_ring().keys.get(key_id)
     if prefix != _PREFIX or key is None:
         raise DecryptionError(f"unknown key id {key_id!r}")
-    raw = base64.b64decode(encoded)
     try:
+        raw = base64.b64decode(encoded, validate=True)
+        if len(raw) < _NONCE_BYTES + _TAG_BYTES:
+            raise ValueError("too short")
         return AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode()).decode()
-    except InvalidTag:
+    except (InvalidTag, ValueError):
         raise DecryptionError("ciphertext does not verify") from None
 
 
@@ -193,7 +196,7 @@ def mask_phone(value: str) -> str:
 
 
 def mask_name(value: str) -> str:
-    """张*, 欧阳** : the family name stays, the rest is hidden."""
+    """张*, 李** : the first character (the family name, for most names) stays, the rest is hidden."""
     if not value:
         return ""
     return value[0] + "*" * max(1, len(value) - 1)

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
+_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 
 
 def normalize_id_number(value: str) -> str:
@@ -63,14 +63,32 @@ def validate_mobile(value: str) -> str:
     return number
 
 
-_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
+# A landline: area code (3 digits for 010 and 02x, else 4), 7 or 8 digits, an optional extension.
+_LANDLINE = re.compile(r"^(0(?:10|2\d|[3-9]\d{2}))(\d{7,8})$", re.ASCII)
+_EXTENSION = re.compile(r"^\d{1,6}$", re.ASCII)
+_LOCAL = re.compile(r"^[1-9]\d{6,7}$", re.ASCII)
 
 
 def validate_phone(value: str) -> str:
-    """A mobile or a landline (0371-12345678); normalised, or a ValidationError."""
-    number = unicodedata.normalize("NFKC", value or "").replace(" ", "")
-    if number.startswith("+86"):
-        number = number[3:]
-    if not _PHONE.match(number):
-        raise ValidationError(_("Enter a mobile number (11 digits) or a landline such as 0371-12345678."), code="phone")
-    return number
+    """A mobile (13800001234) or a landline in one canonical form (0371-60000000, 0371-60000000-12).
+
+    One number must have one spelling, or its blind index would not find it.
+    """
+    try:
+        return validate_mobile(value)
+    except ValidationError:
+        pass
+    raw = unicodedata.normalize("NFKC", value or "").replace(" ", "").strip()
+    raw = raw.removeprefix("+86")
+    number, _sep, extension = raw.partition("#")
+    digits = number.replace("-", "")
+    parts = number.split("-")
+    if len(parts) == 3:  # area-number-extension as typed
+        digits, extension = parts[0] + parts[1], parts[2]
+    match = _LANDLINE.match(digits)
+    if match and (not extension or _EXTENSION.match(extension)):
+        area, local = match.groups()
+        return f"{area}-{local}" + (f"-{extension}" if extension else "")
+    if _LOCAL.match(digits) and not extension:
+        return digits
+    raise ValidationError(_("Enter a mobile number (11 digits) or a landline such as 0371-12345678."), code="phone")
