@@ -1,0 +1,45 @@
+"""What the browser tests share besides fixtures: where Chromium is, the screen sizes, where pictures go."""
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+
+# Without the background-networking flags Chromium's connections get refused on a closed network (its
+# background services keep dialling out); the sandbox needs privileges a CI container does not have.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def find_chromium() -> str | None:
+    """The Chromium binary to drive: $WANGGE_CHROMIUM, then Debian's /usr/bin/chromium, then the PATH."""
+    configured = os.environ.get("WANGGE_CHROMIUM")
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class Viewport:
+    """A screen size the journeys run at."""
+
+    name: str
+    width: int
+    height: int
+    phone: bool = False
+
+
+DESKTOP = Viewport("desktop", 1366, 900)
+PHONE = Viewport("phone", 390, 844, phone=True)
