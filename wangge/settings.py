@@ -214,7 +214,10 @@ REST_FRAMEWORK = {
         "wangge.accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "wangge.accounts.access.HasOfficeRole",
+    ],
     "DEFAULT_PAGINATION_CLASS": "wangge.core.rest.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

@@ -50,6 +50,14 @@ class User(AbstractUser):
         """Drop the cached memberships (after a grant or revocation in the same request)."""
         self.__dict__.pop("_paths_by_role_cache", None)
 
+    def roles_at(self, path: str) -> set[str]:
+        """The roles this user holds over a row at `path` (memberships whose scope contains it)."""
+        if not self.is_active:
+            return set()
+        if self.is_superuser:
+            return {Role.SUBDISTRICT_ADMIN}
+        return {role for role, scopes in self._paths_by_role().items() if any(path.startswith(s) for s in scopes)}
+
     def roles(self) -> set[str]:
         """The roles this user holds anywhere."""
         return set(self._paths_by_role())

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -145,9 +146,13 @@ class PlaceWriteViewSet(
     update_service: Any
     update_arg: str
 
-    def perform_create(self, serializer: serializers.ModelSerializer) -> None:
-        if not self.request.user.can(Action.ADD):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Refuse before validating: a role that may not add learns nothing from validation messages.
+        if not request.user.can(Action.ADD):
             raise PermissionDenied()
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer: serializers.ModelSerializer) -> None:
         serializer.instance = type(self).create_service(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer: serializers.ModelSerializer) -> None:
@@ -261,6 +266,16 @@ class AssignmentViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Re
         serializer.instance = services.assignment_create(
             actor=self.request.user, person=data["person"], place=data["place"], duty=data.get("duty", "")
         )
+
+    @extend_schema(request=None, responses=AssignmentSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, pk: str | None = None) -> Response:
+        """The person no longer answers for the place."""
+        assignment = self.get_object()
+        if not Assignment.objects.for_user(request.user, Action.ASSIGN).filter(pk=assignment.pk).exists():
+            raise PermissionDenied()
+        assignment = services.assignment_end(actor=request.user, assignment=assignment)
+        return Response(self.get_serializer(assignment).data)
 
 
 class CoverageViewSet(viewsets.ViewSet):

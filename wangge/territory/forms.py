@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import User
 from wangge.accounts.roles import Role
+from wangge.core.pii import masked
 from wangge.territory.models import Area, AreaKind, Building, Compound, PartnerUnit, Shop
 
 
@@ -46,6 +47,39 @@ class ScopedModelForm(forms.ModelForm):
             )
         bootstrap(self)
 
+    def service_data(self) -> dict:
+        """The cleaned values to hand to the service."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class ContactFormMixin:
+    """Personal contact fields are never sent back to the browser in clear.
+
+    Editing shows them empty with the masked value as a hint; left empty, the stored value stays.
+    """
+
+    pii_fields = ("contact_name", "contact_phone")
+
+    def hide_personal_data(self) -> None:
+        if not self.instance.pk:
+            return
+        for name in self.pii_fields:
+            self.initial[name] = ""
+            field = self.fields[name]
+            field.required = False
+            current = masked(self.instance, name)
+            if current:
+                field.widget.attrs["placeholder"] = current
+                field.help_text = _("Leave empty to keep the current value.")
+
+    def service_data(self) -> dict:
+        data = super().service_data()
+        if self.instance.pk:
+            for name in self.pii_fields:
+                if not data.get(name):
+                    data.pop(name, None)
+        return data
+
 
 class CompoundForm(ScopedModelForm):
     class Meta:
@@ -65,7 +99,7 @@ class BuildingForm(ScopedModelForm):
         self.fields["area"].required = False
 
 
-class ShopForm(ScopedModelForm):
+class ShopForm(ContactFormMixin, ScopedModelForm):
     class Meta:
         model = Shop
         fields = [
@@ -83,8 +117,12 @@ class ShopForm(ScopedModelForm):
         ]
         widgets = {"contact_name": forms.TextInput(), "contact_phone": forms.TextInput(attrs={"inputmode": "tel"})}
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.hide_personal_data()
 
-class PartnerUnitForm(ScopedModelForm):
+
+class PartnerUnitForm(ContactFormMixin, ScopedModelForm):
     area_kinds = (AreaKind.COMMUNITY, AreaKind.GRID)
 
     class Meta:
@@ -95,6 +133,10 @@ class PartnerUnitForm(ScopedModelForm):
             "contact_phone": forms.TextInput(attrs={"inputmode": "tel"}),
             "joint_work": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.hide_personal_data()
 
 
 class AssignmentForm(forms.Form):

@@ -33,16 +33,33 @@ def parse_boundary(geojson: dict) -> Polygon | MultiPolygon:
         raise GeometryError(_("A boundary must be a GeoJSON Polygon or MultiPolygon."))
     try:
         geometry = shape(geojson)
-    except (ValueError, TypeError, IndexError, AttributeError, shapely.errors.GEOSException) as error:
-        raise GeometryError(_("This is not readable GeoJSON: %(error)s") % {"error": error}) from None
+    except (ValueError, TypeError, IndexError, AttributeError, shapely.errors.GEOSException):
+        raise GeometryError(_("This is not readable GeoJSON: check the type and the coordinates.")) from None
     if geometry.is_empty:
         raise GeometryError(_("The boundary is empty."))
     min_x, min_y, max_x, max_y = geometry.bounds
     if not (-180 <= min_x <= max_x <= 180 and -90 <= min_y <= max_y <= 90):
         raise GeometryError(_("Coordinates must be longitude, latitude in WGS-84 degrees."))
     if not geometry.is_valid:
-        raise GeometryError(_("The polygon is invalid: %(reason)s") % {"reason": explain_validity(geometry)})
+        raise GeometryError(_("The polygon is invalid: %(reason)s") % {"reason": _validity_reason(geometry)})
     return geometry
+
+
+def _validity_reason(geometry: BaseGeometry) -> str:
+    """GEOS's reason in the user's language, with the place where it happens."""
+    reason = explain_validity(geometry)
+    name, _bracket, where = reason.partition("[")
+    reasons = {
+        "Self-intersection": _("the boundary crosses itself"),
+        "Ring Self-intersection": _("a ring touches itself"),
+        "Too few points": _("too few points"),
+        "Hole lies outside shell": _("a hole lies outside the outer ring"),
+        "Nested shells": _("one outer ring lies inside another"),
+        "Interior is disconnected": _("the inside is cut in two"),
+        "Invalid Coordinate": _("a coordinate is not a number"),
+    }
+    text = str(reasons.get(name.strip(), _("the shape is not a simple polygon")))
+    return f"{text} ({where.rstrip(']')})" if where else text
 
 
 def square_metres(geometry: BaseGeometry) -> float:

@@ -174,6 +174,12 @@ def area_create(
     *, actor: User | None, kind: str, code: str, name: str, parent: Area | None = None, **fields: Any
 ) -> Area:
     """A new area under `parent`; its path is derived from its code."""
+    return _area_create(actor=actor, kind=kind, code=code, name=name, parent=parent, siblings_check=True, **fields)
+
+
+def _area_create(
+    *, actor: User | None, kind: str, code: str, name: str, parent: Area | None, siblings_check: bool, **fields: Any
+) -> Area:
     area = Area(kind=kind, code=code.strip(), name=name.strip(), parent=parent)
     _apply(area, fields)
     _area_validate(area)
@@ -182,20 +188,24 @@ def area_create(
         _check_actor_may(actor, Action.ADD, parent.path)
     elif actor is not None and not actor.is_superuser:
         raise PermissionDenied(_("Only an administrator can create a top-level area."))
-    _boundary_validate(area)
+    _boundary_validate(area, siblings_check=siblings_check)
     return _save(area, actor=actor, action=Action.VIEW, verb="create", before=None)
 
 
 @transaction.atomic
 def area_update(*, actor: User | None, area: Area, **fields: Any) -> Area:
     """Change an area's name, boundary or office details (its code and place in the tree stay)."""
+    return _area_update(actor=actor, area=area, siblings_check=True, **fields)
+
+
+def _area_update(*, actor: User | None, area: Area, siblings_check: bool, **fields: Any) -> Area:
     for frozen in ("code", "kind", "parent", "path"):
         if frozen in fields:
             raise ValidationError({frozen: _("The code and the place of an area in the tree cannot be changed.")})
     _check_actor_may(actor, Action.CHANGE, area.path)
     before = audit.snapshot(area)
     _apply(area, fields)
-    _boundary_validate(area)
+    _boundary_validate(area, siblings_check=siblings_check)
     return _save(area, actor=actor, action=Action.CHANGE, verb="update", before=before)
 
 
@@ -245,11 +255,21 @@ def grids_import(*, actor: User | None, community: Area, features: list[dict]) -
     result = geo.check_grids(community_shape, shapes)
     if result.errors:
         raise ValidationError(result.errors)
+    # The set was checked as a whole; checking grid by grid against the old neighbours would refuse a border
+    # that moves between two of them.
     for code, (name, boundary, _geometry) in sorted(parsed.items()):
         if code in existing:
-            area_update(actor=actor, area=existing[code], name=name, boundary=boundary)
+            _area_update(actor=actor, area=existing[code], siblings_check=False, name=name, boundary=boundary)
         else:
-            area_create(actor=actor, kind=AreaKind.GRID, code=code, name=name, parent=community, boundary=boundary)
+            _area_create(
+                actor=actor,
+                kind=AreaKind.GRID,
+                code=code,
+                name=name,
+                parent=community,
+                siblings_check=False,
+                boundary=boundary,
+            )
     return result
 
 

@@ -8,8 +8,6 @@ from typing import Any
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -23,6 +21,7 @@ from django.views.generic import DetailView, FormView, ListView
 from django_filters import FilterSet
 from openpyxl import Workbook
 
+from wangge.accounts.access import OfficePageMixin, office_page
 from wangge.accounts.roles import Action
 from wangge.core.coords import from_wgs84
 from wangge.core.pii import masked
@@ -58,7 +57,7 @@ def _chosen_community(request: HttpRequest) -> Area:
 # Overview and map
 
 
-@login_required
+@office_page
 def overview(request: HttpRequest) -> HttpResponse:
     """The community at a glance: the figures its report opens with, per grid below."""
     community = _chosen_community(request)
@@ -75,7 +74,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@office_page
 def grid_map(request: HttpRequest) -> HttpResponse:
     """Grid polygons and compounds on a map; tiles only when configured."""
     community = _chosen_community(request)
@@ -101,7 +100,7 @@ def _converted(geometry: dict, crs: str) -> dict:
     return {"type": "MultiPolygon", "coordinates": [[ring(r) for r in poly] for poly in geometry["coordinates"]]}
 
 
-@login_required
+@office_page
 def map_data(request: HttpRequest) -> JsonResponse:
     """GeoJSON of the grids and compounds in scope, in the configured tile layer's coordinate system."""
     community = _chosen_community(request)
@@ -207,7 +206,7 @@ PARTNER_UNITS = PlacePages(
 )
 
 
-class PlaceListView(LoginRequiredMixin, ListView):
+class PlaceListView(OfficePageMixin, ListView):
     """A searchable, filterable list of places in the user's scope; htmx refreshes only the rows."""
 
     pages: PlacePages | None = None
@@ -233,7 +232,7 @@ class PlaceListView(LoginRequiredMixin, ListView):
         return context
 
 
-class PlaceDetailView(LoginRequiredMixin, DetailView):
+class PlaceDetailView(OfficePageMixin, DetailView):
     """One place, with who answers for it."""
 
     pages: PlacePages | None = None
@@ -261,20 +260,17 @@ class PlaceDetailView(LoginRequiredMixin, DetailView):
         return context
 
 
-class PlaceFormView(LoginRequiredMixin, FormView):
+class PlaceFormView(OfficePageMixin, FormView):
     """Create (no code in the URL) or edit a place through its service; service errors land on the form."""
 
     pages: PlacePages | None = None
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
+    def prepare(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         self.object = None
         if "code" in kwargs:
             self.object = get_for_user(self.pages.model.objects, request.user, Action.CHANGE, code=kwargs["code"])
         elif not request.user.can(Action.ADD):
             raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     @property
     def action(self) -> str:
@@ -300,7 +296,7 @@ class PlaceFormView(LoginRequiredMixin, FormView):
         return context
 
     def form_valid(self, form: forms.ScopedModelForm) -> HttpResponse:
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        data = form.service_data()
         try:
             if self.object is None:
                 place = self.pages.create(actor=self.request.user, **data)
@@ -338,7 +334,7 @@ def _safe_next(request: HttpRequest) -> str | None:
     return None
 
 
-@login_required
+@office_page
 def assignment_create(request: HttpRequest, kind: str, key: str) -> HttpResponse:
     """Name a responsible person for a place (包干到人)."""
     place = _place_for(request, kind, key, Action.ASSIGN)
@@ -360,7 +356,7 @@ def assignment_create(request: HttpRequest, kind: str, key: str) -> HttpResponse
     )
 
 
-@login_required
+@office_page
 @require_POST
 def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
     """End an assignment; the place shows up in the coverage report if nobody else answers for it."""
@@ -373,7 +369,7 @@ def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_safe_next(request) or reverse("territory:coverage"))
 
 
-@login_required
+@office_page
 def coverage(request: HttpRequest) -> HttpResponse:
     """无遗漏: per grid, every place that has no responsible person."""
     community = _chosen_community(request)
@@ -391,7 +387,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@office_page
 def coverage_export(request: HttpRequest) -> HttpResponse:
     """The coverage report as an Excel ledger: one row per unassigned place."""
     if not request.user.can(Action.EXPORT):
@@ -451,7 +447,7 @@ def _public_url(request: HttpRequest, compound: Compound) -> str:
     return f"{settings.PUBLIC_BASE_URL}{path}" if settings.PUBLIC_BASE_URL else request.build_absolute_uri(path)
 
 
-@login_required
+@office_page
 def notice_board(request: HttpRequest, code: str) -> HttpResponse:
     """A printable A4 notice board for the compound, with a QR code to its public page."""
     compound = get_for_user(Compound.objects.select_related("area__parent"), request.user, code=code)
