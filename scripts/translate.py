@@ -20,13 +20,17 @@ def main(po_path: str, table_path: str | None = None) -> int:
     for entry in po:
         if entry.obsolete:
             continue
+        if "fuzzy" in entry.flags:
+            # makemessages guesses fuzzy translations from similar strings: never trust a guess.
+            entry.msgstr = ""
+            entry.msgstr_plural = {index: "" for index in entry.msgstr_plural}
+            entry.flags.remove("fuzzy")
+            entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
         if entry.msgid_plural:
             if entry.msgid in plural:
                 entry.msgstr_plural = {0: plural[entry.msgid]}
         elif entry.msgid in singular:
             entry.msgstr = singular[entry.msgid]
-        if "fuzzy" in entry.flags:
-            entry.flags.remove("fuzzy")
         if not (entry.msgstr or any(entry.msgstr_plural.values())):
             missing.append(entry.msgid)
     po.metadata_is_fuzzy = False

@@ -136,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wangge.accounts.context_processors.navigation",
+                "wangge.core.notification_views.unread_notifications",
             ],
         },
     },
@@ -247,6 +248,33 @@ MAP_TILE_CRS = os.environ.get("WANGGE_MAP_TILE_CRS", "wgs84")
 MAP_TILE_ATTRIBUTION = os.environ.get("WANGGE_MAP_TILE_ATTRIBUTION", "")
 if MAP_TILE_CRS not in {"wgs84", "gcj02", "bd09"}:
     raise ImproperlyConfigured(f"WANGGE_MAP_TILE_CRS must be wgs84, gcj02 or bd09, not {MAP_TILE_CRS!r}")
+
+# Photos: refused above this size or pixel count (decompression bombs), stored with at most this long side.
+PHOTO_MAX_BYTES = envint("WANGGE_PHOTO_MAX_MB", 10) * 1024 * 1024
+PHOTO_MAX_PIXELS = envint("WANGGE_PHOTO_MAX_MEGAPIXELS", 40) * 1_000_000
+PHOTO_MAX_SIDE = envint("WANGGE_PHOTO_MAX_SIDE", 1600)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Working time for deadlines counted in working hours; holidays and make-up workdays are data (CalendarDay).
+WORKING_HOURS = envlist("WANGGE_WORKING_HOURS", ["08:30-12:00", "14:00-17:30"])
+
+# E-mail notifications (the outbox sends them); nothing is sent until a host is configured.
+EMAIL_BACKEND = os.environ.get(
+    "WANGGE_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if os.environ.get("WANGGE_EMAIL_HOST") else
+    "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("WANGGE_EMAIL_HOST", "")
+EMAIL_PORT = envint("WANGGE_EMAIL_PORT", 465)
+EMAIL_HOST_USER = os.environ.get("WANGGE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("WANGGE_EMAIL_PASSWORD", "")
+EMAIL_USE_SSL = envbool("WANGGE_EMAIL_SSL", True)
+DEFAULT_FROM_EMAIL = os.environ.get("WANGGE_EMAIL_FROM", "wangge@localhost")
+
+# Residents' reports: at most this many from one client address per window (a shared cache in production).
+REPORT_RATE_LIMIT = envint("WANGGE_REPORT_RATE_LIMIT", 5)
+REPORT_RATE_WINDOW_SECONDS = envint("WANGGE_REPORT_RATE_WINDOW_SECONDS", 600)
 
 # The public address used in printed QR codes (notice boards); empty: the request's own host.
 PUBLIC_BASE_URL = os.environ.get("WANGGE_PUBLIC_BASE_URL", "").rstrip("/")

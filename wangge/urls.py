@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("wangge.accounts.urls")),
     path("audit/", core_views.audit_list, name="audit"),
+    path("notifications/", include("wangge.core.notification_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("wangge.territory.api_urls")),

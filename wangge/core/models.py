@@ -3,9 +3,13 @@
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from wangge.core.pii import EncryptedCharField
 
 
 class TimeStampedModel(models.Model):
@@ -110,3 +114,151 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("the audit log is append-only")
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("holiday")
+    WORKDAY = "workday", _("make-up workday")
+
+
+class CalendarDay(models.Model):
+    """日历调整: a public holiday (节假日), or a weekend day worked in exchange (调休上班日).
+
+    Every other day follows the week: Monday to Friday are working days. Calendars are data per
+    deployment (`wangge calendar import`), not migrations.
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=CalendarDayKind.choices)
+    name = models.CharField(_("name"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()} {self.name}".rstrip()
+
+
+class WebhookKind(models.TextChoices):
+    WECOM = "wecom", _("WeCom group bot")
+    DINGTALK = "dingtalk", _("DingTalk group bot")
+    JSON = "json", _("JSON (generic)")
+
+
+class WebhookEndpoint(ScopedModel):
+    """消息推送地址: a group bot or JSON receiver that gets the events of an area and everything under it.
+
+    The URL carries the bot's key, so it is stored encrypted like the signing secret, and shown masked.
+    """
+
+    scope_path = models.CharField(_("scope"), max_length=120, help_text=_("Path of the area whose events it gets."))
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=WebhookKind.choices)
+    url = EncryptedCharField(_("URL"), masker="mask_text", max_length_clear=500, blank=False)
+    secret = EncryptedCharField(_("signing secret"), masker="mask_text", max_length_clear=200)
+    events = models.JSONField(
+        _("events"), default=list, blank=True, help_text=_("Event names, or prefixes like case.*; empty: all events.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["scope_path", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def compute_area_path(self) -> str:
+        return self.scope_path
+
+    def clean(self) -> None:
+        if self.url and not self.url.lower().startswith(("https://", "http://")):
+            raise ValidationError({"url": _("The address must start with https:// or http://.")})
+        if not isinstance(self.events, list) or not all(isinstance(event, str) for event in self.events):
+            raise ValidationError({"events": _("Give a list of event names.")})
+
+    def wants(self, event: str) -> bool:
+        """Whether this endpoint subscribes to `event` (exact name, a `prefix.*` pattern, or no filter at all)."""
+        if not self.events:
+            return True
+        return any(
+            pattern == event or (pattern.endswith(".*") and event.startswith(pattern[:-1])) for pattern in self.events
+        )
+
+
+class NotificationChannel(models.TextChoices):
+    IN_APP = "in_app", _("in-app")
+    EMAIL = "email", _("email")
+    WEBHOOK = "webhook", _("webhook")
+
+
+class NotificationState(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed, will retry")
+    DEAD = "dead", _("given up")
+
+
+class Notification(models.Model):
+    """通知: one message to one target (a user's inbox, an email address, a webhook), kept as an outbox row.
+
+    Written in the transaction of the change it tells about; sent later by `deliver_due`, retried with back-off.
+    """
+
+    channel = models.CharField(_("channel"), max_length=10, choices=NotificationChannel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        related_name="notifications",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        verbose_name=_("webhook endpoint"),
+        related_name="notifications",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    email = models.CharField(_("email address"), max_length=254, blank=True)
+    event = models.CharField(_("event"), max_length=60, db_index=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    payload = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    area_path = models.CharField(_("area path"), max_length=120, db_index=True, blank=True)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=255, unique=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # What the sweep asks: rows due for (another) attempt.
+            models.Index(fields=["state", "next_attempt_at"], name="notification_due"),
+            # What the navbar badge and the inbox ask: a user's unread in-app messages.
+            models.Index(fields=["recipient", "channel", "read_at"], name="notification_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.event}: {self.subject}"
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
