@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "wangge.core",
     "wangge.accounts",
     "wangge.territory",
+    "wangge.cases",
     "wangge.demo",
 ]
 
@@ -239,6 +240,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "wangge.cases.models.State",
+        "RejectReasonEnum": "wangge.cases.models.RejectReason",
+    },
 }
 
 # What the map draws under the grids: a URL template and the coordinate system its tiles use
@@ -262,8 +267,9 @@ WORKING_HOURS = envlist("WANGGE_WORKING_HOURS", ["08:30-12:00", "14:00-17:30"])
 # E-mail notifications (the outbox sends them); nothing is sent until a host is configured.
 EMAIL_BACKEND = os.environ.get(
     "WANGGE_EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if os.environ.get("WANGGE_EMAIL_HOST") else
-    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("WANGGE_EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("WANGGE_EMAIL_HOST", "")
 EMAIL_PORT = envint("WANGGE_EMAIL_PORT", 465)

@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("wangge.territory.api_urls")),
+    path("api/v1/", include("wangge.cases.api_urls")),
     path("admin/", admin.site.urls),
+    path("", include("wangge.cases.urls")),
     path("", include("wangge.territory.urls")),
 ]

@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 
-from wangge.accounts.roles import Action
+from wangge.accounts.roles import REPORT_ROLES, Action
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -16,5 +16,7 @@ def navigation(request: HttpRequest) -> dict:
             "assign": user.can(Action.ASSIGN),
             "export": user.can(Action.EXPORT),
             "audit": user.can(Action.VIEW_AUDIT),
+            # Filing cases as staff; read-only roles (auditors) don't.
+            "report": user.is_superuser or bool(user.roles() & REPORT_ROLES),
         }
     }

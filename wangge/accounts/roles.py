@@ -67,6 +67,20 @@ SCOPE_KINDS: dict[str, tuple[str, ...]] = {
 STAFF_ROLES = frozenset({Role.SUBDISTRICT_ADMIN, Role.DIRECTOR, Role.GRID_LEADER, Role.GRID_WORKER, Role.AUDITOR})
 
 
+# Who may file a case as staff (residents need no account: they use the public page). Auditors only read.
+REPORT_ROLES = frozenset(
+    {
+        Role.SUBDISTRICT_ADMIN,
+        Role.DIRECTOR,
+        Role.GRID_LEADER,
+        Role.GRID_WORKER,
+        Role.BUILDING_LEADER,
+        Role.VOLUNTEER,
+        Role.PARTNER_REP,
+    }
+)
+
+
 def allows(role: str, action: str) -> bool:
     """Whether `role` may take `action` (within its membership's area)."""
     return action in MATRIX.get(role, frozenset())

@@ -105,3 +105,16 @@ def validate_wgs84(lng: float, lat: float) -> None:
     """Raise ValueError for a point that is not a longitude/latitude pair."""
     if not (math.isfinite(lng) and math.isfinite(lat)) or not (-180 <= lng <= 180 and -90 <= lat <= 90):
         raise ValueError("longitude must be within ±180 and latitude within ±90")
+
+
+def polygon_from_wgs84(geometry: dict | None, system: CoordinateSystem) -> dict | None:
+    """A GeoJSON Polygon or MultiPolygon (stored WGS-84) in another system, e.g. a map tile layer's."""
+    if not geometry or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        return None
+
+    def ring(points: list) -> list:
+        return [list(from_wgs84(lng, lat, system)) for lng, lat, *_rest in points]
+
+    if geometry["type"] == "Polygon":
+        return {"type": "Polygon", "coordinates": [ring(r) for r in geometry["coordinates"]]}
+    return {"type": "MultiPolygon", "coordinates": [[ring(r) for r in poly] for poly in geometry["coordinates"]]}

@@ -17,6 +17,7 @@ from django.db import transaction
 from wangge.accounts import services as account_services
 from wangge.accounts.models import Membership, User
 from wangge.accounts.roles import Role
+from wangge.demo.history import build_case_history
 from wangge.demo.scenario import CAMPAIGN, JIANXUEJIE, BBox
 from wangge.territory import selectors, services
 from wangge.territory.models import Area, AreaKind, Building, Compound, Dwelling, LeadershipGroup, Shop, Trade
@@ -264,6 +265,8 @@ def build_demo(*, password: str, stdout: Writer | None = None) -> DemoSummary:
             _say(stdout, f"{JIANXUEJIE.name} ({JIANXUEJIE.code}) is already there; nothing to build.")
             return summarise(community, created=False)
         community = _Builder(password=password, stdout=stdout).build()
+        cases = build_case_history(community, stdout=stdout)
+        _say(stdout, f"{cases} cases of the 2014 campaign months")
         return summarise(community, created=True)
 
 

@@ -23,7 +23,7 @@ from openpyxl import Workbook
 
 from wangge.accounts.access import OfficePageMixin, office_page
 from wangge.accounts.roles import Action
-from wangge.core.coords import from_wgs84
+from wangge.core.coords import from_wgs84, polygon_from_wgs84
 from wangge.core.pii import masked
 from wangge.core.scoping import get_for_user
 from wangge.territory import filters, forms, selectors, services
@@ -89,17 +89,6 @@ def grid_map(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _converted(geometry: dict, crs: str) -> dict:
-    """A GeoJSON polygon's coordinates in the tile layer's system (we store WGS-84)."""
-
-    def ring(points: list) -> list:
-        return [list(from_wgs84(lng, lat, crs)) for lng, lat, *_rest in points]
-
-    if geometry["type"] == "Polygon":
-        return {"type": "Polygon", "coordinates": [ring(r) for r in geometry["coordinates"]]}
-    return {"type": "MultiPolygon", "coordinates": [[ring(r) for r in poly] for poly in geometry["coordinates"]]}
-
-
 @office_page
 def map_data(request: HttpRequest) -> JsonResponse:
     """GeoJSON of the grids and compounds in scope, in the configured tile layer's coordinate system."""
@@ -111,7 +100,7 @@ def map_data(request: HttpRequest) -> JsonResponse:
         features.append(
             {
                 "type": "Feature",
-                "geometry": _converted(grid.boundary, crs),
+                "geometry": polygon_from_wgs84(grid.boundary, crs),
                 "properties": {"kind": "grid", "code": grid.code, "name": grid.name},
             }
         )

@@ -11,10 +11,13 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.models import Count
 from django.test import override_settings
 from shapely.geometry import Point, shape
 
 from wangge.accounts.models import User
+from wangge.cases.metrics import case_metrics
+from wangge.cases.models import Case, CaseEvent, State
 from wangge.core.models import AuditEvent
 from wangge.demo import builder
 from wangge.demo.builder import DemoSummary, build_demo
@@ -41,9 +44,10 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker) -> Iterator[DemoSummary]:
-    """The demo, built once for this module and rolled back afterwards."""
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+def demo(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[DemoSummary]:
+    """The demo, built once for this module and rolled back afterwards (its photos in a temporary folder)."""
+    media = tmp_path_factory.mktemp("media")
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS, MEDIA_ROOT=media):
         with transaction.atomic():
             yield build_demo(password=PASSWORD)
             transaction.set_rollback(True)
@@ -218,3 +222,33 @@ class CommandTests:
     )
     def test_it_names_the_page_to_open(self, addrport: str, url: str) -> None:
         assert browser_url(addrport) == url
+
+
+class CaseHistoryTests:
+    """The campaign months of 2014 as cases, so every queue and metric shows something."""
+
+    def test_it_fills_every_campaign_month(self, community: Area) -> None:
+        months = {row.key: row.reported for row in case_metrics(Case.objects.all(), by="month")}
+        assert set(months) == {"2014-06", "2014-07", "2014-08", "2014-09", "2014-10"}
+        assert all(count >= 20 for count in months.values())
+
+    def test_it_shows_the_hard_problems(self, community: Area) -> None:
+        cases = Case.objects.filter(area_path__startswith=community.path)
+        unmanaged = cases.filter(category__code="C01", compound__management="none").count()
+        assert unmanaged >= 20
+        # Relapsing shops: some shops have several shop-front cases.
+        repeats = cases.filter(category__code="C02").values("shop").annotate(n=Count("id")).filter(n__gte=3)
+        assert repeats.count() >= 3
+
+    def test_it_has_cases_in_every_state_a_leader_looks_for(self, community: Area) -> None:
+        (total,) = case_metrics(Case.objects.filter(area_path__startswith=community.path))
+        assert total.reworked > 0 and total.postponed > 0 and total.overdue_open > 0 and total.ratings > 0
+        assert 0.8 < total.rates["closure"] < 1.0
+        assert (
+            Case.objects.filter(state=State.REJECTED).exists() and Case.objects.filter(state=State.SUSPENDED).exists()
+        )
+
+    def test_it_dates_the_timeline_in_the_campaign(self, community: Area) -> None:
+        first = CaseEvent.objects.order_by("at").first()
+        last = CaseEvent.objects.order_by("at").last()
+        assert first.at.year == 2014 and last.at.year == 2014
