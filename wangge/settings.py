@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "wangge.core.middleware.RequestContextMiddleware",
+    "wangge.core.middleware.NullCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "wangge.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",

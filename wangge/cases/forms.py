@@ -242,6 +242,12 @@ class PublicReportForm(ReportFields):
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
+    reporter_email = forms.EmailField(
+        label=_("Your e-mail, to hear when it is closed (optional)"),
+        max_length=120,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     # The honeypot: hidden from people, filled by form-filling robots.
     website = forms.CharField(required=False, label=_("Leave this empty"))
 
@@ -261,6 +267,7 @@ class PublicReportForm(ReportFields):
             "source": Source.RESIDENT,
             "reporter_name": data.get("reporter_name", ""),
             "reporter_phone": data.get("reporter_phone", ""),
+            "reporter_email": data.get("reporter_email", ""),
         }
 
 

@@ -169,15 +169,25 @@ def _staff_to_tell(case: Case) -> list[User]:
     )
 
 
-def _notify(case: Case, event: str, subject: str, *, recipients: list[User] | None = None, key: str = "") -> None:
+def _notify(
+    case: Case,
+    event: str,
+    subject: str,
+    *,
+    recipients: list[User] | None = None,
+    emails: list[str] | None = None,
+    link: str = "",
+    key: str = "",
+) -> None:
     notifications.notify(
         event=f"case.{event}",
         area_path=case.area_path,
         subject=subject,
         body=f"{case.number} {case.category.name}: {case.description[:140]}",
-        link=reverse("cases:case_detail", args=[case.number]),
+        link=link or reverse("cases:case_detail", args=[case.number]),
         payload={"number": case.number, "state": case.state, "category": case.category.code, "level": case.level},
         recipients=recipients if recipients is not None else _staff_to_tell(case),
+        emails=emails or [],
         dedupe_key=f"case:{case.pk}:{event}:{key or case.version}",
     )
 
@@ -522,8 +532,21 @@ def _after(case: Case, action: str) -> None:
     elif action == "escalate":
         _notify(case, "escalated", _("Case %(number)s was escalated") % {"number": case.number}, recipients=[])
     elif action == "close":
+        # The reporter hears of it: in the inbox when they have an account, by e-mail when they left an address
+        # (the tracking link in the message lets them rate it or say it is not fixed).
         reporters = [case.reporter] if case.reporter_id else []
-        _notify(case, "closed", _("Case %(number)s is closed") % {"number": case.number}, recipients=reporters)
+        subject = _("Case %(number)s is closed") % {"number": case.number}
+        _notify(case, "closed", subject, recipients=reporters)
+        if case.reporter_email:
+            _notify(
+                case,
+                "closed",
+                subject,
+                recipients=[],
+                emails=[case.reporter_email],
+                link=reverse("cases:public_track", args=[case.tracking_code]),
+                key=f"{case.version}:reporter",
+            )
     elif action == "reopen":
         _notify(case, "reopened", _("Case %(number)s was reopened") % {"number": case.number})
 

@@ -1,6 +1,16 @@
-"""Scoped viewsets: every API view starts from `for_user`."""
+"""Scoped viewsets (every API view starts from `for_user`) and fields shared by the API modules."""
 
-from rest_framework import exceptions, viewsets
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, serializers, viewsets
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A related object named by its code; a NUL character is refused before it reaches the database."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError(_("Null characters are not allowed."))
+        return super().to_internal_value(data)
 
 
 class ScopedViewSetMixin:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -73,3 +73,27 @@ class LanguageMiddleware:
             translation.deactivate()
         patch_vary_headers(response, ("Cookie",))
         return response
+
+
+class NullCharacterMiddleware:
+    """A NUL character in the path (404: it names nothing) or in the query (400) never reaches a view.
+
+    PostgreSQL cannot store or compare text holding NUL, so such input would otherwise end in a 500 wherever
+    it reaches a query (a lookup by code, a search). Form and serializer fields refuse NUL in bodies.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:
+            return self._refuse(request, 404, translation.gettext("Not found"))
+        if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+            return self._refuse(request, 400, translation.gettext("Null characters are not allowed."))
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
+        if request.path.startswith("/api/") or request.path.startswith("/open311/"):
+            return JsonResponse({"detail": message}, status=status)
+        return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

@@ -225,7 +225,8 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
     )
-    email = models.CharField(_("email address"), max_length=254, blank=True)
+    # A resident's address is personal data like any other: encrypted at rest.
+    email = EncryptedCharField(_("email address"), masker="mask_text")
     event = models.CharField(_("event"), max_length=60, db_index=True)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("text"), blank=True)

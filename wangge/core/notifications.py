@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wangge.core.models import Notification, NotificationChannel, NotificationState, WebhookEndpoint, WebhookKind
+from wangge.core.pii import blind_index
 
 logger = logging.getLogger(__name__)
 
@@ -91,9 +92,13 @@ def notify(
     link: str = "",
     payload: dict[str, Any] | None = None,
     recipients: Iterable[Any] = (),
+    emails: Iterable[str] = (),
     dedupe_key: str,
 ) -> list[Notification]:
     """The outbox rows of one event, created once per dedupe key: in-app and email per recipient, one per webhook.
+
+    `emails` are addresses without an account (a resident who asked to hear back); they are stored encrypted
+    and only their blind index goes into the dedupe key.
 
     Call it inside the service's transaction, so the messages exist exactly when the change does. In-app rows
     are delivered at once; the others wait for `deliver_due`. Returns every row of this key, new or not.
@@ -131,6 +136,16 @@ def notify(
                     **common,
                 )
             )
+    for address in {address.strip() for address in emails if address and address.strip()}:
+        rows.append(
+            Notification(
+                channel=NotificationChannel.EMAIL,
+                email=address,
+                dedupe_key=_key(dedupe_key, NotificationChannel.EMAIL, blind_index(address)[:16]),
+                next_attempt_at=now,
+                **common,
+            )
+        )
     for endpoint in matching_endpoints(event=event, area_path=area_path):
         rows.append(
             Notification(

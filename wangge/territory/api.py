@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from wangge.accounts.models import User
 from wangge.accounts.roles import Action
-from wangge.core.api import ScopedReadOnlyViewSet, ScopedViewSetMixin
+from wangge.core.api import CodeRelatedField, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from wangge.core.pii import masked
 from wangge.territory import filters, selectors, services
 from wangge.territory.models import (
@@ -31,7 +31,7 @@ from wangge.territory.models import (
 )
 
 
-class ScopedAreaField(serializers.SlugRelatedField):
+class ScopedAreaField(CodeRelatedField):
     """An area given by its code, among those the caller may see (others are 'does not exist')."""
 
     def __init__(self, kinds: tuple[str, ...] = (AreaKind.GRID,), **kwargs: Any) -> None:
@@ -45,7 +45,7 @@ class ScopedAreaField(serializers.SlugRelatedField):
         return Area.objects.for_user(user).filter(kind__in=self.kinds)
 
 
-class ScopedCompoundField(serializers.SlugRelatedField):
+class ScopedCompoundField(CodeRelatedField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("slug_field", "code")
         super().__init__(**kwargs)
@@ -82,7 +82,7 @@ class BuildingSerializer(serializers.ModelSerializer):
 
 class ShopSerializer(serializers.ModelSerializer):
     area = ScopedAreaField(required=False, help_text="code of the grid; found from longitude/latitude when left out")
-    trade = serializers.SlugRelatedField(slug_field="code", queryset=Trade.objects.all())
+    trade = CodeRelatedField(slug_field="code", queryset=Trade.objects.all())
     contact_name = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=60)
     contact_phone = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=30)
     contact_name_masked = serializers.SerializerMethodField()
@@ -219,7 +219,7 @@ class PartnerUnitViewSet(PlaceWriteViewSet):
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
-    person = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
+    person = CodeRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
     person_name = serializers.CharField(source="person.display_name", read_only=True)
     place_kind = serializers.ChoiceField(choices=PlaceKind.choices)
     place = serializers.CharField(help_text="code of the compound, building or shop; id of a dwelling")

@@ -273,3 +273,27 @@ class SweepTests:
         services.cases_sweep()
         reminders = Notification.objects.filter(event="case.deadline_soon", recipient=cast.grid_worker)
         assert reminders.count() == 1
+
+
+class ReporterEmailTests:
+    def test_it_mails_the_reporter_the_tracking_link_when_closed(self, cast, noise, mailoutbox):
+        from wangge.core.notifications import deliver_due
+
+        case = report(cast, noise, reporter_email="resident@example.org")
+        for actor, action, extra in [
+            (cast.grid_leader, "register", {}),
+            (cast.grid_leader, "dispatch", {"assignee": cast.grid_worker}),
+            (cast.grid_worker, "handle", {"note": "已处理"}),
+            (cast.grid_leader, "verify", {}),
+            (cast.grid_leader, "close", {}),
+        ]:
+            case = services.case_act(actor=actor, case=case, action=action, **extra)
+        deliver_due()
+        assert [message.to for message in mailoutbox] == [["resident@example.org"]]
+        assert f"/p/t/{case.tracking_code}/" in mailoutbox[0].body
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT email, dedupe_key FROM core_notification WHERE channel = 'email'")
+            stored, key = cursor.fetchone()
+        assert "resident@example.org" not in stored and "resident@example.org" not in key
