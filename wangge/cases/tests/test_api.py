@@ -8,9 +8,7 @@ import re
 import jsonschema
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -20,6 +18,7 @@ from wangge.accounts.models import User
 from wangge.cases import api, services, workflow
 from wangge.cases.models import Case, CaseEvent, CasePhoto, Category, State
 from wangge.core.models import AuditEvent
+from wangge.core.testing import query_counts
 
 PHONE = "13912345678"
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -811,25 +810,14 @@ def _add_cases(cast, count: int) -> None:
             act(case, "dispatch", cast.director, assignee=cast.grid_worker)
 
 
-def _query_counts(client: Client, urls: list[str]) -> dict[str, int]:
-    client.get(urls[0])
-    counts = {}
-    for url in urls:
-        with CaptureQueriesContext(connection) as context:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        counts[url] = len(context.captured_queries)
-    return counts
-
-
 class CaseQueryCountTests:
     @pytest.mark.parametrize("who", ["director", "grid_worker"])
     def test_it_uses_as_many_queries_for_many_cases_as_for_few(self, cast, who):
         client = cast.client(getattr(cast, who))
         _add_cases(cast, 5)
-        few = _query_counts(client, LISTS)
+        few = query_counts(client, LISTS)
         _add_cases(cast, 30)
-        many = _query_counts(client, LISTS)
+        many = query_counts(client, LISTS)
         assert many == few
         assert len(numbers(client.get("/api/v1/cases/"))) == 35
 

@@ -11,8 +11,6 @@ import openpyxl
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image
@@ -20,6 +18,7 @@ from PIL import ExifTags, Image
 from wangge.cases import services
 from wangge.cases.models import Case, CaseEvent, CasePhoto, Category, Rating, State
 from wangge.core.models import AuditEvent
+from wangge.core.testing import query_counts
 
 VIEWERS = ("director", "grid_leader", "grid_worker", "building_leader", "auditor")
 
@@ -542,17 +541,6 @@ def _cases(cast, count: int) -> None:
             services.case_rate(case=case, stars=4)
 
 
-def _query_counts(client, urls: list[str]) -> dict[str, int]:
-    client.get(urls[0])
-    counts = {}
-    for url in urls:
-        with CaptureQueriesContext(connection) as context:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        counts[url] = len(context.captured_queries)
-    return counts
-
-
 MEASURED = [
     "/cases/?queue=all",
     "/cases/?queue=grid",
@@ -568,9 +556,9 @@ class QueryCountTests:
     def test_it_uses_as_many_queries_for_many_cases_as_for_few(self, cast):
         client = cast.client(cast.grid_leader)
         _cases(cast, 2)
-        few = _query_counts(client, MEASURED)
+        few = query_counts(client, MEASURED)
         _cases(cast, 12)
-        many = _query_counts(client, MEASURED)
+        many = query_counts(client, MEASURED)
         assert many == few
 
 

@@ -3,11 +3,10 @@
 import re
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from wangge.accounts import services as account_services
 from wangge.core.models import AuditEvent
+from wangge.core.testing import query_counts
 from wangge.territory import services
 from wangge.territory.models import Assignment, Building, Compound, PartnerUnit, Shop, Trade
 
@@ -470,27 +469,15 @@ def _add_places(cast, start: int, count: int) -> None:
             services.assignment_create(actor=None, person=cast.grid_worker, place=place)
 
 
-def _query_counts(client, urls: list[str]) -> dict[str, int]:
-    """How many queries each list takes (after one warm-up request for the session)."""
-    client.get(urls[0])
-    counts = {}
-    for url in urls:
-        with CaptureQueriesContext(connection) as context:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        counts[url] = len(context.captured_queries)
-    return counts
-
-
 class ApiQueryCountTests:
     @pytest.mark.parametrize("who", ["director", "grid_leader"])
     def test_it_uses_as_many_queries_for_many_rows_as_for_few(self, cast, who):
         urls = [*LISTS, "/api/v1/buildings/", "/api/v1/shops/?search=批量&ordering=-name"]
         client = cast.client(getattr(cast, who))
         _add_places(cast, 1, 5)
-        few = _query_counts(client, urls)
+        few = query_counts(client, urls)
         _add_places(cast, 6, 30)
-        many = _query_counts(client, urls)
+        many = query_counts(client, urls)
         assert many == few
 
 

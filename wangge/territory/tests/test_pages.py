@@ -6,10 +6,9 @@ import re
 
 import openpyxl
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from wangge.core.models import AuditEvent
+from wangge.core.testing import query_counts
 from wangge.territory import services
 from wangge.territory.models import Assignment, Compound, Trade
 
@@ -530,18 +529,6 @@ def _add_places(cast, start: int, count: int) -> None:
         )
 
 
-def _query_counts(client, urls: list[str]) -> dict[str, int]:
-    """How many queries each page takes (after one warm-up request for the session)."""
-    client.get(urls[0])
-    counts = {}
-    for url in urls:
-        with CaptureQueriesContext(connection) as context:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        counts[url] = len(context.captured_queries)
-    return counts
-
-
 MEASURED_PAGES = [
     "/",
     "/map/data.geojson",
@@ -560,9 +547,9 @@ class QueryCountTests:
     def test_it_uses_as_many_queries_for_many_rows_as_for_few(self, cast, who):
         client = cast.client(getattr(cast, who))
         _add_places(cast, 1, 5)
-        few = _query_counts(client, MEASURED_PAGES)
+        few = query_counts(client, MEASURED_PAGES)
         _add_places(cast, 6, 30)
-        many = _query_counts(client, MEASURED_PAGES)
+        many = query_counts(client, MEASURED_PAGES)
         assert many == few
 
     def test_it_keeps_the_shop_list_small(self, cast, django_assert_max_num_queries):
