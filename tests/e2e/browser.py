@@ -43,3 +43,15 @@ class Viewport:
 
 DESKTOP = Viewport("desktop", 1366, 900)
 PHONE = Viewport("phone", 390, 844, phone=True)
+
+
+def context_options(viewport: Viewport) -> dict:
+    """A browser context like our users': the viewport's size and touch, reading Chinese, in China's time zone."""
+    return {
+        "viewport": {"width": viewport.width, "height": viewport.height},
+        "is_mobile": viewport.phone,
+        "has_touch": viewport.phone,
+        "device_scale_factor": 2 if viewport.phone else 1,
+        "locale": "zh-CN",
+        "timezone_id": "Asia/Shanghai",
+    }

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from .browser import CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, Viewport, find_chromium
+from .browser import CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, Viewport, context_options, find_chromium
 
 # Playwright's sync API keeps an asyncio event loop in the test thread, so Django takes every ORM call made
 # here (building the cast, counting in assertions) for one made from async code and raises
@@ -81,20 +81,37 @@ def page(browser: Browser, viewport: Viewport) -> Iterator[Page]:
 
     An uncaught JavaScript error on any page fails the test.
     """
-    context = browser.new_context(
-        viewport={"width": viewport.width, "height": viewport.height},
-        is_mobile=viewport.phone,
-        has_touch=viewport.phone,
-        device_scale_factor=2 if viewport.phone else 1,
-        locale="zh-CN",
-        timezone_id="Asia/Shanghai",
-    )
+    context = browser.new_context(**context_options(viewport))
     context.set_default_timeout(TIMEOUT_MS)
     new_page = context.new_page()
     errors: list[str] = []
     new_page.on("pageerror", lambda error: errors.append(f"{new_page.url}: {error}"))
     yield new_page
     context.close()
+    if errors:
+        pytest.fail("JavaScript errors in the browser:\n" + "\n".join(errors))
+
+
+@pytest.fixture
+def new_page(browser: Browser, viewport: Viewport) -> Iterator[Callable[[], Page]]:
+    """Opens another person's browser: each call a fresh context like `page`'s, for journeys of several people.
+
+    An uncaught JavaScript error on any of these pages fails the test too.
+    """
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def open_page() -> Page:
+        context = browser.new_context(**context_options(viewport))
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        opened = context.new_page()
+        opened.on("pageerror", lambda error: errors.append(f"{opened.url}: {error}"))
+        return opened
+
+    yield open_page
+    for context in contexts:
+        context.close()
     if errors:
         pytest.fail("JavaScript errors in the browser:\n" + "\n".join(errors))
 

@@ -57,7 +57,7 @@
     const grid = gridData ? JSON.parse(gridData.textContent) : null;
     if (grid) {
       const outline = window.L.geoJSON(grid, { style: { color: "#b8261d", weight: 2, fillColor: "#f7d9c4", fillOpacity: 0.3 } }).addTo(map);
-      map.fitBounds(outline.getBounds().extend(point), { padding: [8, 8], maxZoom: 18 });
+      map.fitBounds(outline.getBounds().extend(point), { padding: [8, 8], maxZoom: 18, animate: false });
     }
     window.L.circleMarker(point, { radius: 9, color: "#fff", weight: 2, fillColor: "#b8261d", fillOpacity: 0.9 }).addTo(map);
   }
