@@ -28,7 +28,6 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from wangge.accounts.models import User
 from wangge.cases import filters, metrics, selectors, services, workflow
 from wangge.cases.models import (
     OPEN_STATES,
@@ -42,8 +41,10 @@ from wangge.cases.models import (
     Source,
     State,
 )
-from wangge.core.api import ScopedViewSetMixin
+from wangge.core.api import ScopedPersonField, ScopedViewSetMixin
 from wangge.core.pii import masked
+from wangge.core.validators import validate_calendar_date
+from wangge.territory import selectors as territory_selectors
 from wangge.territory.api import ScopedAreaField, ScopedCompoundField
 from wangge.territory.models import Shop
 
@@ -394,9 +395,8 @@ class CaseRejectSerializer(CaseActionSerializer):
 
 
 class CaseDispatchSerializer(CaseActionSerializer):
-    assignee = SlugField(
-        slug_field="username",
-        queryset=User.objects.filter(is_active=True),
+    assignee = ScopedPersonField(
+        territory_selectors.people_for,
         required=False,
         allow_null=True,
         help_text="user name of the person who handles it (or give a department)",
@@ -615,8 +615,16 @@ class MetricsQuerySerializer(serializers.Serializer):
     by = serializers.ChoiceField(
         choices=list(metrics.GROUPS), required=False, help_text="group by; left out: one row for all cases"
     )
-    since = serializers.DateField(required=False, help_text="cases created on or after this day (YYYY-MM-DD)")
-    until = serializers.DateField(required=False, help_text="cases created on or before this day (YYYY-MM-DD)")
+    since = serializers.DateField(
+        required=False,
+        help_text="cases reported on or after this day (YYYY-MM-DD, 1900–2100)",
+        validators=[validate_calendar_date],
+    )
+    until = serializers.DateField(
+        required=False,
+        help_text="cases reported on or before this day (YYYY-MM-DD, 1900–2100)",
+        validators=[validate_calendar_date],
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         since, until = attrs.get("since"), attrs.get("until")

@@ -7,7 +7,9 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from wangge.cases.services import cases_sweep
+        from wangge.cases.services import cases_follow_place, cases_sweep
         from wangge.core import sweep
+        from wangge.territory.signals import place_moved
 
         sweep.register("cases", cases_sweep)
+        place_moved.connect(cases_follow_place, dispatch_uid="cases_follow_place")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.cases import selectors
 from wangge.cases.models import OPEN_STATES, Case, State
+from wangge.core.validators import validate_calendar_date
 
 
 def day_start(day: datetime.date) -> datetime.datetime:
@@ -42,8 +43,12 @@ class CaseFilter(django_filters.FilterSet):
     compound = django_filters.CharFilter(label=_("Compound code"), field_name="compound__code")
     assignee = django_filters.CharFilter(label=_("Assigned to (user name)"), field_name="assignee__username")
     overdue = django_filters.BooleanFilter(label=_("Overdue: open past the deadline"), method="by_overdue")
-    created_after = django_filters.DateFilter(label=_("Created on or after (date)"), method="by_created_after")
-    created_before = django_filters.DateFilter(label=_("Created on or before (date)"), method="by_created_before")
+    created_after = django_filters.DateFilter(
+        label=_("Created on or after (date)"), method="by_created_after", validators=[validate_calendar_date]
+    )
+    created_before = django_filters.DateFilter(
+        label=_("Created on or before (date)"), method="by_created_before", validators=[validate_calendar_date]
+    )
     search = django_filters.CharFilter(label=_("Search number, description, address"), method="by_text")
 
     class Meta:

@@ -16,6 +16,7 @@ from wangge.cases import selectors, workflow
 from wangge.cases.metrics import GROUPS
 from wangge.cases.models import Case, Category, Level, Question, QuestionType, RejectReason, Source, State
 from wangge.cases.services import MAX_DESCRIPTION, MAX_PHOTOS
+from wangge.core.validators import validate_calendar_date
 from wangge.territory.forms import add_service_errors, bootstrap
 from wangge.territory.models import Area, AreaKind, Compound, Shop
 
@@ -375,8 +376,8 @@ class CaseFilterForm(forms.Form):
 class MetricsForm(StyledForm):
     """The period (by the day a case was reported) and the grouping of the metrics page."""
 
-    since = forms.DateField(label=_("From"), required=False, widget=_date_input())
-    until = forms.DateField(label=_("To"), required=False, widget=_date_input())
+    since = forms.DateField(label=_("From"), required=False, widget=_date_input(), validators=[validate_calendar_date])
+    until = forms.DateField(label=_("To"), required=False, widget=_date_input(), validators=[validate_calendar_date])
     by = forms.ChoiceField(
         label=_("Group by"),
         required=False,

@@ -598,6 +598,17 @@ def case_not_fixed(*, case: Case, note: str, now: datetime.datetime | None = Non
     return locked
 
 
+# Following the territory
+
+
+def cases_follow_place(sender: type, *, place: Compound | Shop, old_path: str, **kwargs: Any) -> None:
+    """A compound or shop moved to another grid: its cases move with it, so the new grid's staff see them."""
+    cases = Case.objects.filter(compound=place) if isinstance(place, Compound) else Case.objects.filter(shop=place)
+    for case in cases.select_related("compound", "area"):
+        case.area = place.area
+        case.save(update_fields=["area", "area_path", "updated_at"])
+
+
 # The sweep
 
 

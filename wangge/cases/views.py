@@ -37,6 +37,7 @@ from wangge.cases.models import (
     RejectReason,
     State,
 )
+from wangge.core import audit
 from wangge.core.coords import from_wgs84, polygon_from_wgs84
 from wangge.core.pii import masked
 from wangge.core.ratelimit import RateLimit
@@ -418,6 +419,14 @@ def metrics_export(request: HttpRequest) -> HttpResponse:
         rows=context["rows"], total=context["total"], by=context["by"], since=context["since"], until=context["until"]
     )
     filename = f"case-metrics-{context['since']:%Y%m%d}-{context['until']:%Y%m%d}.xlsx"
+    # Filed under the widest area exported (all of them for a superuser), so that area's auditors see it.
+    prefixes = request.user.area_prefixes(Action.EXPORT)
+    audit.record_export(
+        actor=request.user,
+        name="case_metrics",
+        area_path=min(prefixes, key=len) if prefixes else "",
+        detail={"since": context["since"].isoformat(), "until": context["until"].isoformat(), "by": context["by"]},
+    )
     return HttpResponse(
         content, content_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
@@ -514,19 +523,15 @@ def _steps(case: Case) -> list[dict[str, Any]]:
     ]
 
 
-# What the reporter wrote after reporting (a comment, why it is not fixed): theirs to read, not everyone's.
-REPORTER_NOTES = {"rate", "not_fixed"}
-
-
 def _public_context(case: Case, *, reporter_view: bool) -> dict[str, Any]:
     """What may be seen of a case without signing in: no names, no phone numbers; the tracking code and the
     reporter's own words only on the reporter's page."""
     rating = _rating_of(case)
     timeline = _labelled(selectors.timeline(case, public_only=True))
     if not reporter_view:
+        # A stranger with the case number sees the steps, not what anyone wrote about them.
         for event in timeline:
-            if event.action in REPORTER_NOTES:
-                event.note = ""
+            event.note = ""
     return {
         "case": case,
         "community": case.area.parent,

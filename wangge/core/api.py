@@ -1,5 +1,6 @@
 """Scoped viewsets (every API view starts from `for_user`) and fields shared by the API modules."""
 
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, viewsets
 
@@ -36,3 +37,16 @@ class ScopedViewSetMixin:
 
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
+
+
+class ScopedPersonField(CodeRelatedField):
+    """A person named by user name, among those the caller may name (`people_for`); anyone else is not found."""
+
+    def __init__(self, people_for, **kwargs) -> None:
+        self.people_for = people_for
+        kwargs.setdefault("slug_field", "username")
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.people_for(request.user) if request else get_user_model().objects.none()

@@ -67,3 +67,20 @@ def record(
         ip=request.ip,
         area_path=area_path if area_path is not None else getattr(instance, "area_path", "") or "",
     )
+
+
+def record_export(*, actor: Any, name: str, area_path: str, detail: dict[str, Any] | None = None) -> AuditEvent:
+    """Append one audit event for a download of a ledger or report (every export is audited)."""
+    request = context.current()
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=(getattr(actor, "display_name", "") or actor.get_username())[:150] if actor else "system",
+        action=f"export.{name}",
+        object_type="export",
+        object_id=name,
+        object_repr=name,
+        after=detail or {},
+        request_id=request.request_id,
+        ip=request.ip,
+        area_path=area_path,
+    )

@@ -48,7 +48,7 @@ def notification_mark_read(request: HttpRequest) -> HttpResponse:
         _inbox(request.user).filter(read_at=None).update(read_at=now)
     else:
         pk = request.POST.get("id", "")
-        if not pk.isdigit():
+        if not (pk.isascii() and pk.isdigit()):
             raise Http404
         _inbox(request.user).filter(pk=int(pk), read_at=None).update(read_at=now)
         get_object_or_404(_inbox(request.user), pk=int(pk))

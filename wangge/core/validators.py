@@ -46,6 +46,12 @@ def validate_id_number(value: str) -> str:
     return number
 
 
+def validate_calendar_date(value: datetime.date) -> None:
+    """A date an office could mean (1900–2100): far-off dates overflow time-zone arithmetic."""
+    if value is not None and not (1900 <= value.year <= 2100):
+        raise ValidationError(_("Choose a date between 1900 and 2100."), code="date_range")
+
+
 def normalize_mobile(value: str) -> str:
     """Half-width digits without spaces, dashes or a +86 prefix."""
     number = unicodedata.normalize("NFKC", value or "")

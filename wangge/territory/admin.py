@@ -27,12 +27,18 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["name", "kind", "area", "url", "secret", "events", "active"]
-        widgets = {"url": forms.TextInput(attrs={"size": 80}), "secret": forms.PasswordInput(render_value=True)}
+        # The secret is never sent back to the browser; left empty on editing, the stored one stays.
+        widgets = {"url": forms.TextInput(attrs={"size": 80}), "secret": forms.PasswordInput(render_value=False)}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["secret"].required = False
         if self.instance.pk:
             self.fields["area"].initial = Area.objects.filter(path=self.instance.scope_path).first()
+            self._stored_secret = self.instance.secret
+
+    def clean_secret(self) -> str:
+        return self.cleaned_data.get("secret") or getattr(self, "_stored_secret", "")
 
     def save(self, commit: bool = True) -> WebhookEndpoint:
         self.instance.scope_path = self.cleaned_data["area"].path

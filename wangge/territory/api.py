@@ -12,9 +12,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from wangge.accounts.models import User
 from wangge.accounts.roles import Action
-from wangge.core.api import CodeRelatedField, ScopedReadOnlyViewSet, ScopedViewSetMixin
+from wangge.core.api import CodeRelatedField, ScopedPersonField, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from wangge.core.pii import masked
 from wangge.territory import filters, selectors, services
 from wangge.territory.models import (
@@ -219,7 +218,7 @@ class PartnerUnitViewSet(PlaceWriteViewSet):
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
-    person = CodeRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
+    person = ScopedPersonField(selectors.people_for, help_text="user name")
     person_name = serializers.CharField(source="person.display_name", read_only=True)
     place_kind = serializers.ChoiceField(choices=PlaceKind.choices)
     place = serializers.CharField(help_text="code of the compound, building or shop; id of a dwelling")
@@ -243,7 +242,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         kind, key = attrs["place_kind"], attrs["place"]
         model = {"compound": Compound, "building": Building, "dwelling": Dwelling, "shop": Shop}[kind]
         lookup = {"pk": key} if kind == "dwelling" else {"code": key}
-        if kind == "dwelling" and not str(key).isdigit():
+        if kind == "dwelling" and not (str(key).isascii() and str(key).isdigit()):
             raise serializers.ValidationError({"place": _("A dwelling is named by its id.")})
         place = model.objects.for_user(self.context["request"].user).filter(**lookup).first()
         if place is None:

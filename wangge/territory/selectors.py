@@ -47,9 +47,27 @@ def locate_grid(lng: float, lat: float, *, within: Area | None = None) -> Area |
     return Area.objects.get(pk=grid_id) if grid_id is not None else None
 
 
-def communities_for(user: User) -> QuerySet[Area]:
-    """The communities a user works in: those in their scope, and those holding their grids or compounds."""
+def people_for(user: User) -> QuerySet[User]:
+    """The people a user may name (as a responsible person, an assignee): those working in or above their areas.
+
+    Anyone else is "not found", so a lookup by user name reveals nobody from another community.
+    """
+    people = User.objects.filter(is_active=True, memberships__active=True).exclude(memberships__role="resident")
     prefixes = user.area_prefixes(Action.VIEW)
+    if prefixes is None:
+        return people.distinct()
+    if not prefixes:
+        return people.none()
+    above = {prefix[: i + 1] for prefix in prefixes for i, ch in enumerate(prefix) if ch == "/"}
+    condition = Q(memberships__scope_path__in=above)
+    for prefix in prefixes:
+        condition |= Q(memberships__scope_path__startswith=prefix)
+    return people.filter(condition).distinct()
+
+
+def communities_for(user: User, action: str = Action.VIEW) -> QuerySet[Area]:
+    """The communities a user may take `action` in: those in scope, and those holding their grids or compounds."""
+    prefixes = user.area_prefixes(action)
     communities = Area.objects.filter(kind=AreaKind.COMMUNITY)
     if prefixes is None:
         return communities
@@ -137,22 +155,23 @@ class GridCoverage:
 COVERAGE_KINDS = ("compound", "building", "dwelling", "shop")
 
 
-def coverage(user: User, *, community: Area | None = None) -> list[GridCoverage]:
+def coverage(user: User, *, community: Area | None = None, action: str = Action.VIEW) -> list[GridCoverage]:
     """Per grid in scope: compounds, buildings, dwellings and open shops that nobody answers for.
 
     A dwelling is covered by an assignment of its own or of its building (a building leader or worker who
     answers for the whole building answers for each household in it). Compounds, buildings and shops need
-    their own. A fixed number of queries, whatever the size of the territory.
+    their own. `action` is what the user needs (EXPORT for the ledger). A fixed number of queries, whatever the
+    size of the territory.
     """
-    grids = Area.objects.for_user(user).filter(kind=AreaKind.GRID)
+    grids = Area.objects.for_user(user, action).filter(kind=AreaKind.GRID)
     if community is not None:
         grids = grids.filter(path__startswith=community.path)
     report = {grid.pk: GridCoverage(grid=grid) for grid in grids.order_by("code")}
     querysets = {
-        "compound": (Compound.objects.for_user(user).annotate(covered=_assigned("compound")), "area_id"),
-        "building": (Building.objects.for_user(user).annotate(covered=_assigned("building")), "area_id"),
+        "compound": (Compound.objects.for_user(user, action).annotate(covered=_assigned("compound")), "area_id"),
+        "building": (Building.objects.for_user(user, action).annotate(covered=_assigned("building")), "area_id"),
         "dwelling": (
-            Dwelling.objects.for_user(user)
+            Dwelling.objects.for_user(user, action)
             .select_related("building")
             .annotate(
                 covered=_assigned("dwelling")
@@ -160,7 +179,10 @@ def coverage(user: User, *, community: Area | None = None) -> list[GridCoverage]
             ),
             "building__area_id",
         ),
-        "shop": (Shop.objects.for_user(user).filter(status="open").annotate(covered=_assigned("shop")), "area_id"),
+        "shop": (
+            Shop.objects.for_user(user, action).filter(status="open").annotate(covered=_assigned("shop")),
+            "area_id",
+        ),
     }
     for kind, (queryset, grid_field) in querysets.items():
         for entry in report.values():

@@ -20,7 +20,7 @@ from wangge.core import audit
 from wangge.core.coords import validate_wgs84
 from wangge.core.scoping import ensure_in_scope
 from wangge.core.validators import validate_phone
-from wangge.territory import geo, selectors
+from wangge.territory import geo, selectors, signals
 from wangge.territory.models import (
     CODE_LENGTH,
     PARENT_KIND,
@@ -111,16 +111,25 @@ def _normalise_phone(instance: Any, field: str = "contact_phone") -> None:
             raise ValidationError({field: error.messages}) from None
 
 
-def _move_subtree(old_prefix: str, new_prefix: str) -> None:
-    """After a compound moves: everything filed under its old path follows it."""
+def _move_subtree(old_prefix: str, new_prefix: str, *, actor: User | None) -> None:
+    """After a compound moves: everything filed under its old path follows it; moved roles are audited."""
     if old_prefix == new_prefix:
         return
     tail = Substr("area_path", len(old_prefix) + 1)
     for model in (Building, Dwelling, Assignment):
         model.objects.filter(area_path__startswith=old_prefix).update(area_path=Concat(Value(new_prefix), tail))
-    Membership.objects.filter(scope_path__startswith=old_prefix).update(
-        scope_path=Concat(Value(new_prefix), Substr("scope_path", len(old_prefix) + 1))
-    )
+    for membership in Membership.objects.filter(scope_path__startswith=old_prefix):
+        before = audit.snapshot(membership)
+        membership.scope_path = new_prefix + membership.scope_path[len(old_prefix) :]
+        membership.save(update_fields=["scope_path", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="membership.move",
+            instance=membership,
+            before=before,
+            after=audit.snapshot(membership),
+            area_path=membership.scope_path,
+        )
 
 
 # Areas and grids
@@ -302,7 +311,8 @@ def compound_update(*, actor: User | None, compound: Compound, **fields: Any) ->
     _save(compound, actor=actor, action=Action.CHANGE, verb="update", before=before)
     if compound.area_path != old_path:
         Building.objects.filter(compound=compound).update(area=compound.area)
-        _move_subtree(old_path, compound.area_path)
+        _move_subtree(old_path, compound.area_path, actor=actor)
+        signals.place_moved.send(sender=Compound, place=compound, old_path=old_path)
     return compound
 
 
@@ -382,6 +392,7 @@ def shop_update(*, actor: User | None, shop: Shop, **fields: Any) -> Shop:
     _save(shop, actor=actor, action=Action.CHANGE, verb="update", before=before)
     if shop.area_path != old_path:
         Assignment.objects.filter(shop=shop).update(area_path=shop.area_path)
+        signals.place_moved.send(sender=Shop, place=shop, old_path=old_path)
     return shop
 
 

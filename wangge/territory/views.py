@@ -23,6 +23,7 @@ from openpyxl import Workbook
 
 from wangge.accounts.access import OfficePageMixin, office_page
 from wangge.accounts.roles import Action
+from wangge.core import audit
 from wangge.core.coords import from_wgs84, polygon_from_wgs84
 from wangge.core.pii import masked
 from wangge.core.scoping import get_for_user
@@ -44,9 +45,9 @@ def _partial_or_page(request: HttpRequest, page: str, partial: str) -> str:
     return partial if request.htmx and not request.htmx.boosted else page
 
 
-def _chosen_community(request: HttpRequest) -> Area:
-    """The community the user is looking at: ?community=CODE among theirs, or their first."""
-    communities = selectors.communities_for(request.user).order_by("path")
+def _chosen_community(request: HttpRequest, action: str = Action.VIEW) -> Area:
+    """The community the user is looking at: ?community=CODE among theirs (for `action`), or their first."""
+    communities = selectors.communities_for(request.user, action).order_by("path")
     code = request.GET.get("community")
     community = communities.filter(code=code).first() if code else communities.first()
     if community is None:
@@ -308,6 +309,8 @@ _PLACE_MODELS: dict[str, type[models.Model]] = {"compound": Compound, "building"
 
 def _place_for(request: HttpRequest, kind: str, key: str, action: str) -> Compound | Building | Dwelling | Shop:
     if kind == "dwelling":
+        if not (key.isascii() and key.isdigit()):
+            raise Http404
         return get_for_user(Dwelling.objects.select_related("building"), request.user, action, pk=key)
     model = _PLACE_MODELS.get(kind)
     if model is None:
@@ -381,8 +384,11 @@ def coverage_export(request: HttpRequest) -> HttpResponse:
     """The coverage report as an Excel ledger: one row per unassigned place."""
     if not request.user.can(Action.EXPORT):
         raise PermissionDenied
-    community = _chosen_community(request)
-    report = selectors.coverage(request.user, community=community)
+    community = _chosen_community(request, Action.EXPORT)
+    report = selectors.coverage(request.user, community=community, action=Action.EXPORT)
+    audit.record_export(
+        actor=request.user, name="coverage", area_path=community.path, detail={"community": community.code}
+    )
     workbook = Workbook(write_only=True)
     summary = workbook.create_sheet(_("Summary"))
     summary.append([_("Grid code"), _("Grid"), _("Places"), _("Without a responsible person")])

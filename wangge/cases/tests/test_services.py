@@ -297,3 +297,18 @@ class ReporterEmailTests:
             cursor.execute("SELECT email, dedupe_key FROM core_notification WHERE channel = 'email'")
             stored, key = cursor.fetchone()
         assert "resident@example.org" not in stored and "resident@example.org" not in key
+
+
+class FollowPlaceTests:
+    def test_it_moves_a_compounds_cases_with_it(self, cast, noise):
+        from wangge.territory import services as territory_services
+
+        case = report(cast, noise)
+        territory_services.compound_update(
+            actor=cast.director, compound=cast.compound1, area=cast.grid2, longitude=None, latitude=None
+        )
+        moved = Case.objects.get(pk=case.pk)
+        assert moved.area == cast.grid2 and moved.area_path.startswith(cast.grid2.path)
+        assert Case.objects.for_user(cast.grid_leader).filter(pk=case.pk).count() == 0
+        assert Case.objects.for_user(cast.building_leader).filter(pk=case.pk).count() == 1
+        assert AuditEvent.objects.filter(action="membership.move").count() >= 1

@@ -511,3 +511,11 @@ class ApiSchemaTests:
         off_site = [ref for ref in references if ref.startswith(("http://", "https://", "//"))]
         assert off_site == []
         assert not re.search(r"""["'](https?:)?//[^"']*(cdn|jsdelivr|unpkg|cloudflare)""", html)
+
+
+class PersonLookupTests:
+    def test_it_finds_nobody_from_another_community(self, cast):
+        body = {"person": "outsider", "place_kind": "compound", "place": "T-C01"}
+        response = cast.client(cast.director).post("/api/v1/assignments/", body, content_type="application/json")
+        assert response.status_code == 400
+        assert "邻居主任" not in response.content.decode()
