@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "wangge.accounts",
     "wangge.territory",
     "wangge.cases",
+    "wangge.open311",
     "wangge.demo",
 ]
 
@@ -282,6 +283,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("WANGGE_EMAIL_FROM", "wangge@localhost")
 # Residents' reports: at most this many from one client address per window (a shared cache in production).
 REPORT_RATE_LIMIT = envint("WANGGE_REPORT_RATE_LIMIT", 5)
 REPORT_RATE_WINDOW_SECONDS = envint("WANGGE_REPORT_RATE_WINDOW_SECONDS", 600)
+
+# Open311 GeoReport v2: requests a key may file per minute, and what `discovery` tells integrators.
+OPEN311_RATE_LIMIT = envint("WANGGE_OPEN311_RATE_LIMIT", 60)
+OPEN311_CONTACT = os.environ.get("WANGGE_OPEN311_CONTACT", "")
+OPEN311_KEY_SERVICE = os.environ.get("WANGGE_OPEN311_KEY_SERVICE", "")
 
 # The public address used in printed QR codes (notice boards); empty: the request's own host.
 PUBLIC_BASE_URL = os.environ.get("WANGGE_PUBLIC_BASE_URL", "").rstrip("/")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("wangge.territory.api_urls")),
     path("api/v1/", include("wangge.cases.api_urls")),
+    path("open311/v2/", include("wangge.open311.urls")),
     path("admin/", admin.site.urls),
     path("", include("wangge.cases.urls")),
     path("", include("wangge.territory.urls")),

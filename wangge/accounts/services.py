@@ -38,6 +38,18 @@ def user_create(
 
 
 @transaction.atomic
+def user_deactivate(*, actor: User | None, user: User) -> User:
+    """The account can no longer sign in, and its API keys stop working (they check the user is active)."""
+    before = audit.snapshot(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit.record(
+        actor=actor, action="user.deactivate", instance=user, before=before, after=audit.snapshot(user), area_path=""
+    )
+    return user
+
+
+@transaction.atomic
 def membership_grant(*, actor: User | None, user: User, role: str, scope_path: str, scope_name: str) -> Membership:
     """`user` holds `role` in the area or compound at `scope_path`. Territory services check the scope first."""
     if role not in Role.values:
