@@ -26,6 +26,7 @@ from wangge.open311 import selectors
 from wangge.open311.errors import Open311Error
 from wangge.territory import selectors as territory_selectors
 from wangge.territory.models import Area, Compound
+from wangge.territory.services import person_works_in
 
 MAX_DESCRIPTION = case_services.MAX_DESCRIPTION
 MAX_MEDIA_URL = 500
@@ -43,10 +44,7 @@ def integrator(key: str) -> tuple[User, ApiKey]:
 
 def may_file_in(user: User, community: Area) -> bool:
     """Whether an integrator's account may file in a community: an active membership over it or inside it."""
-    if user.is_superuser:
-        return True
-    paths = user.memberships.filter(active=True).values_list("scope_path", flat=True)
-    return any(community.path.startswith(path) or path.startswith(community.path) for path in paths)
+    return user.is_superuser or person_works_in(user, community.path)
 
 
 def rate_limit(api_key: ApiKey) -> RateLimit:
