@@ -63,9 +63,6 @@ SCOPE_KINDS: dict[str, tuple[str, ...]] = {
     Role.RESIDENT: ("community", "grid", "compound"),
 }
 
-# Staff roles work in the office pages; the others use the public pages (and later their own views).
-STAFF_ROLES = frozenset({Role.SUBDISTRICT_ADMIN, Role.DIRECTOR, Role.GRID_LEADER, Role.GRID_WORKER, Role.AUDITOR})
-
 
 # Who may file a case as staff (residents need no account: they use the public page). Auditors only read.
 REPORT_ROLES = frozenset(

@@ -15,7 +15,7 @@ from shapely.geometry import Point, shape
 
 from wangge.accounts import services as account_services
 from wangge.accounts.models import Membership, User
-from wangge.accounts.roles import SCOPE_KINDS, STAFF_ROLES, Action, Role
+from wangge.accounts.roles import SCOPE_KINDS, Action, Role
 from wangge.core import audit
 from wangge.core.coords import validate_wgs84
 from wangge.core.scoping import ensure_in_scope
@@ -511,8 +511,3 @@ def role_grant(
     name = compound.name if compound is not None else area.name
     _check_actor_may(actor, Action.MANAGE_MEMBERS, path)
     return account_services.membership_grant(actor=actor, user=user, role=role, scope_path=path, scope_name=name)
-
-
-def is_staff_member(user: User) -> bool:
-    """Whether the user works in the office pages (any staff role, or a superuser)."""
-    return user.is_superuser or bool(user.roles() & STAFF_ROLES)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from wangge.accounts.roles import MATRIX, SCOPE_KINDS, STAFF_ROLES, Action, Role, allows
+from wangge.accounts.roles import MATRIX, REPORT_ROLES, SCOPE_KINDS, Action, Role, allows
 
 ACTIONS = ("view", "add", "change", "delete", "assign", "export", "reveal_pii", "view_audit", "manage_members")
 
@@ -75,5 +75,13 @@ class ScopeKindsTests:
     def test_it_never_grants_an_administrator_below_the_subdistrict(self):
         assert not {"community", "grid", "compound"} & set(SCOPE_KINDS["subdistrict_admin"])
 
-    def test_it_counts_only_office_roles_as_staff(self):
-        assert set(STAFF_ROLES) == {"subdistrict_admin", "director", "grid_leader", "grid_worker", "auditor"}
+    def test_it_lets_every_working_role_but_the_auditor_file_cases(self):
+        assert set(REPORT_ROLES) == {
+            "subdistrict_admin",
+            "director",
+            "grid_leader",
+            "grid_worker",
+            "building_leader",
+            "volunteer",
+            "partner_rep",
+        }
