@@ -9,7 +9,7 @@ and anonymous visitors (an unauthenticated client).
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from wangge.accounts import services as account_services
 from wangge.accounts.models import User
@@ -18,6 +18,13 @@ from wangge.territory import services
 from wangge.territory.models import Area, AreaKind, Building, Compound, Dwelling, PartnerUnit, Shop, Trade
 
 PASSWORD = "test-pass-7d1c"  # noqa: S105 - made-up test password
+
+
+@pytest.fixture(autouse=True, scope="session")
+def immediate_tasks():
+    """Background jobs (imports) run inside the call that enqueues them, so a test sees their result at once."""
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}):
+        yield
 
 
 def box(west: float, south: float, east: float, north: float) -> dict:

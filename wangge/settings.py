@@ -101,9 +101,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "wangge.core",
     "wangge.accounts",
     "wangge.territory",
+    "wangge.people",
     "wangge.cases",
     "wangge.open311",
     "wangge.demo",
@@ -279,6 +282,35 @@ EMAIL_HOST_USER = os.environ.get("WANGGE_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("WANGGE_EMAIL_PASSWORD", "")
 EMAIL_USE_SSL = envbool("WANGGE_EMAIL_SSL", True)
 DEFAULT_FROM_EMAIL = os.environ.get("WANGGE_EMAIL_FROM", "wangge@localhost")
+
+# The people register (see the README's privacy section).
+# Archived residents (moved out, deceased) are purged by `wangge sweep` this many days after archiving.
+PEOPLE_RETENTION_DAYS = envint("WANGGE_PEOPLE_RETENTION_DAYS", 365)
+# A floating resident should be registered (居住登记) within this many days of moving in.
+REGISTRATION_DUE_DAYS = envint("WANGGE_REGISTRATION_DUE_DAYS", 30)
+# Residence permits expiring within this many days are listed and reminded of.
+PERMIT_EXPIRY_NOTICE_DAYS = envint("WANGGE_PERMIT_EXPIRY_NOTICE_DAYS", 30)
+
+# Background jobs (Excel imports): stored in the database and run by `wangge worker` (`wangge demo` starts one).
+# "immediate" runs them inside the request instead (tests, or a deployment without a worker).
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_task_backend = os.environ.get("WANGGE_TASKS", "database")
+if _task_backend not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"WANGGE_TASKS must be one of {', '.join(_TASK_BACKENDS)}")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend]}}
+
+# The progress of running imports, shared by the worker and the web processes on one machine.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "progress": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "progress"},
+}
+
+# Excel ledgers: the largest workbook and the most rows one import takes.
+IMPORT_MAX_MB = envint("WANGGE_IMPORT_MAX_MB", 50)
+IMPORT_MAX_ROWS = envint("WANGGE_IMPORT_MAX_ROWS", 200_000)
 
 # Residents' reports: at most this many from one client address per window (a shared cache in production).
 REPORT_RATE_LIMIT = envint("WANGGE_REPORT_RATE_LIMIT", 5)

@@ -1,6 +1,7 @@
 """Users, their memberships (role × area), API keys and failed sign-ins."""
 
 import hashlib
+from collections.abc import Collection
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -37,14 +38,24 @@ class User(AbstractUser):
             self.__dict__["_paths_by_role_cache"] = cache
         return cache
 
-    def area_prefixes(self, action: str) -> list[str] | None:
-        """Path prefixes under which this user may take `action`; None means everywhere (superuser)."""
+    def area_prefixes(self, action: str, *, roles: Collection[str] | None = None) -> list[str] | None:
+        """Path prefixes under which this user may take `action` (through `roles` only, when given).
+
+        None means everywhere (superuser).
+        """
         if not self.is_active:
             return []
         if self.is_superuser:
             return None
         paths = self._paths_by_role()
-        return sorted({p for role, prefixes in paths.items() if allows(role, action) for p in prefixes})
+        return sorted(
+            {
+                p
+                for role, prefixes in paths.items()
+                if allows(role, action) and (roles is None or role in roles)
+                for p in prefixes
+            }
+        )
 
     def forget_scope(self) -> None:
         """Drop the cached memberships (after a grant or revocation in the same request)."""

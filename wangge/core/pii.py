@@ -175,6 +175,45 @@ class BlindIndexField(models.CharField):
         return index
 
 
+class BlindIndexSetField(models.CharField):
+    """Blind indexes of each code in another field's comma-separated value, for "has this code" lookups.
+
+    Used for sensitive tags: the column shows which rows share a code, never which code it is. Filter with
+    `field__contains=blind_token(code, namespace)`.
+    """
+
+    def __init__(self, *args, source: str, namespace: str, **kwargs) -> None:
+        self.source = source
+        self.namespace = namespace
+        kwargs.setdefault("max_length", 400)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        kwargs["namespace"] = self.namespace
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        value = index_set(getattr(model_instance, self.source), self.namespace)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+def blind_token(code: str, namespace: str) -> str:
+    """The token of one code in a BlindIndexSetField: 32 hex characters of its blind index."""
+    return blind_index(f"{namespace}:{code}")[:32]
+
+
+def index_set(value: str, namespace: str) -> str:
+    """The stored tokens of a comma-separated value: space-separated, sorted, each once."""
+    codes = {code for code in (value or "").split(",") if code}
+    return " ".join(sorted(blind_token(code, namespace) for code in codes))
+
+
 def mask_id_number(value: str) -> str:
     """410105********1234: the address part and the last four characters."""
     if not value:

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PeopleConfig(AppConfig):
+    name = "wangge.people"
+    verbose_name = _("People")
+
+    def ready(self) -> None:
+        from wangge.people import ledgers  # noqa: F401 - registers the residents' and households' ledgers

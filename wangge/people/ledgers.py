@@ -1,0 +1,1 @@
+"""The ledgers of the people register: residents and households (see core.ledgers)."""

@@ -1,0 +1,374 @@
+"""Writes of the people register: residents, households, residence registrations, archiving and purging.
+
+Every function is atomic, validates before writing, re-checks the actor's scope after the write and records
+an audit event whose snapshots hold personal data only masked. `actor=None` is the system (sweep, demo).
+The validation functions (`resident_validate`, `household_validate`) are also what the Excel import runs on
+every row, so a row is accepted by the import exactly when the form would accept it.
+"""
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.accounts.models import User
+from wangge.accounts.roles import Action
+from wangge.core import audit
+from wangge.core.scoping import ensure_in_scope
+from wangge.core.validators import (
+    id_number_birth_date,
+    normalize_id_number,
+    validate_calendar_date,
+    validate_id_number,
+    validate_phone,
+)
+from wangge.people import tags as care_tags
+from wangge.people.models import (
+    Household,
+    IdType,
+    Relation,
+    Residence,
+    ResidenceRegistration,
+    Resident,
+    ResidentStatus,
+    Sex,
+)
+from wangge.territory.models import Area, AreaKind, Dwelling, community_path_of
+
+# The fields a caller may set on a resident; the rest (status, archive, indexes) belong to the services.
+RESIDENT_FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "id_type",
+    "id_number",
+    "phone",
+    "residence",
+    "registered_address",
+    "dwelling",
+    "household",
+    "relation",
+    "tags",
+    "sensitive_tags",
+    "moved_in_on",
+)
+
+
+def _check_actor_may(actor: User | None, action: str, path: str) -> None:
+    if actor is None:
+        return
+    prefixes = actor.area_prefixes(action)
+    if prefixes is not None and not any(path.startswith(p) for p in prefixes):
+        raise PermissionDenied(_("You are not responsible for this area."))
+
+
+def _apply(resident: Resident, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        if name not in RESIDENT_FIELDS:
+            raise ValidationError(_("Unknown field: %(name)s") % {"name": name})
+        if name in ("tags", "sensitive_tags") and not isinstance(value, str):
+            value = care_tags.pack(value)
+        setattr(resident, name, value)
+
+
+def _split_tags(resident: Resident) -> None:
+    """Tags go where their kind belongs: a sensitive tag typed among the plain ones is moved, not leaked."""
+    codes = care_tags.unpack(resident.tags) + care_tags.unpack(resident.sensitive_tags)
+    unknown = {c for c in (resident.tags + "," + resident.sensitive_tags).split(",") if c} - set(care_tags.BY_CODE)
+    if unknown:
+        raise ValidationError({"tags": _("Unknown care tag: %(tags)s") % {"tags": "、".join(sorted(unknown))}})
+    resident.tags = care_tags.pack([c for c in codes if c in care_tags.PLAIN_CODES])
+    resident.sensitive_tags = care_tags.pack([c for c in codes if c in care_tags.SENSITIVE_CODES])
+
+
+def resident_validate(resident: Resident, *, today: datetime.date | None = None) -> None:
+    """Normalise and check one resident without touching the database beyond its dwelling and household.
+
+    Raises a ValidationError keyed by field. ID card numbers are checked (GB 11643) and must agree with the
+    birth date and sex given; a missing birth date or sex is taken from the number.
+    """
+    today = today or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+
+    def fail(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    resident.name = " ".join((resident.name or "").split())
+    if not resident.name:
+        fail("name", _("Enter the name."))
+    elif len(resident.name) > 50:
+        fail("name", _("A name has at most 50 characters."))
+    if resident.id_type not in IdType.values:
+        fail("id_type", _("Choose a document type."))
+    number = normalize_id_number(resident.id_number)
+    resident.id_number = number
+    if not number:
+        fail("id_number", _("Enter the document number."))
+    elif resident.id_type == IdType.ID_CARD:
+        try:
+            resident.id_number = validate_id_number(number)
+        except ValidationError as error:
+            fail("id_number", error.messages[0])
+        else:
+            born = id_number_birth_date(resident.id_number)
+            sex = Sex.MALE if int(resident.id_number[16]) % 2 else Sex.FEMALE
+            if resident.birth_date is None:
+                resident.birth_date = born
+            elif resident.birth_date != born:
+                fail(
+                    "birth_date",
+                    _("The birth date %(given)s contradicts the ID number (%(born)s).")
+                    % {"given": resident.birth_date.isoformat(), "born": born.isoformat()},
+                )
+            if not resident.sex:
+                resident.sex = sex
+            elif resident.sex != sex:
+                fail("sex", _("The sex contradicts the ID number."))
+    elif len(number) > 30 or not number.isalnum():
+        fail("id_number", _("A document number has at most 30 letters and digits."))
+    if resident.sex not in Sex.values:
+        fail("sex", _("Choose the sex."))
+    for field in ("birth_date", "moved_in_on"):
+        value = getattr(resident, field)
+        if value is not None:
+            try:
+                validate_calendar_date(value)
+            except ValidationError as error:
+                fail(field, error.messages[0])
+                continue
+            if value > today:
+                fail(field, _("This date lies in the future."))
+    if resident.birth_date and resident.moved_in_on and resident.moved_in_on < resident.birth_date:
+        fail("moved_in_on", _("Moved in before being born."))
+    if resident.phone:
+        try:
+            resident.phone = validate_phone(resident.phone)
+        except ValidationError as error:
+            fail("phone", error.messages[0])
+    if resident.residence not in Residence.values:
+        fail("residence", _("Choose the residence type."))
+    if resident.relation and resident.relation not in Relation.values:
+        fail("relation", _("Choose the relation to the head of household."))
+    try:
+        _split_tags(resident)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if not resident.dwelling_id:
+        fail("dwelling", _("Choose the dwelling the resident lives in."))
+    elif resident.household_id and resident.household.dwelling_id != resident.dwelling_id:
+        fail("household", _("The household lives in another dwelling."))
+    if resident.household_id and not resident.relation:
+        fail("relation", _("Say how the resident is related to the head of household."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_unique(resident: Resident) -> None:
+    """One person, one record: the document number is looked up by its blind index."""
+    from wangge.core.pii import blind_index
+
+    duplicate = Resident.objects.filter(id_number_index=blind_index(resident.id_number)).exclude(pk=resident.pk)
+    if resident.id_number and duplicate.exists():
+        raise ValidationError({"id_number": _("A resident with this document number is already registered.")})
+    if resident.household_id and resident.relation == Relation.HEAD:
+        heads = resident.household.members.filter(relation=Relation.HEAD).exclude(pk=resident.pk)
+        if heads.exists():
+            raise ValidationError({"relation": _("This household already has a head.")})
+
+
+def _save(resident: Resident, *, actor: User | None, action: str, verb: str, before: dict | None) -> Resident:
+    _check_actor_may(actor, action, resident.dwelling.area_path)
+    resident_validate(resident)
+    _check_unique(resident)
+    resident.save()
+    ensure_in_scope(resident, actor=actor, action=action)
+    audit.record(
+        actor=actor,
+        action=f"resident.{verb}",
+        instance=resident,
+        before=before,
+        after=audit.snapshot(resident),
+    )
+    return resident
+
+
+@transaction.atomic
+def resident_create(*, actor: User | None, **fields: Any) -> Resident:
+    """A new resident in a dwelling (and household) the actor may add people to."""
+    resident = Resident()
+    _apply(resident, fields)
+    return _save(resident, actor=actor, action=Action.ADD, verb="create", before=None)
+
+
+@transaction.atomic
+def resident_update(*, actor: User | None, resident: Resident, **fields: Any) -> Resident:
+    """Change a living resident's details; archived records are read-only until purged."""
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    _check_actor_may(actor, Action.CHANGE, resident.area_path)
+    if resident.status != ResidentStatus.LIVING:
+        raise ValidationError(_("This resident has moved out or died; the archived record cannot be changed."))
+    before = audit.snapshot(resident)
+    _apply(resident, fields)
+    return _save(resident, actor=actor, action=Action.CHANGE, verb="update", before=before)
+
+
+@transaction.atomic
+def resident_archive(
+    *, actor: User | None, resident: Resident, status: str, on: datetime.date, reason: str = ""
+) -> Resident:
+    """Record that a resident moved out or died; the record is kept for the retention period, then purged."""
+    if status not in (ResidentStatus.MOVED_OUT, ResidentStatus.DECEASED):
+        raise ValidationError({"status": _("Choose moved out or deceased.")})
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    _check_actor_may(actor, Action.CHANGE, resident.area_path)
+    if resident.status != ResidentStatus.LIVING:
+        raise ValidationError(_("This resident is already archived."))
+    validate_calendar_date(on)
+    if on > timezone.localdate():
+        raise ValidationError({"on": _("This date lies in the future.")})
+    before = audit.snapshot(resident)
+    resident.status = status
+    resident.moved_out_on = on
+    resident.archived_at = timezone.now()
+    if resident.relation == Relation.HEAD:
+        resident.relation = Relation.OTHER  # the household names a new head; an archived one would block it
+    resident.save()
+    audit.record(
+        actor=actor,
+        action="resident.archive",
+        instance=resident,
+        before=before,
+        after=audit.snapshot(resident),
+        reason=reason,
+    )
+    return resident
+
+
+def residents_purge(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Delete archived residents whose retention period has passed (a sweep task; idempotent)."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.PEOPLE_RETENTION_DAYS)
+    purged = 0
+    expired = Resident.objects.filter(archived_at__lt=cutoff).values_list("pk", flat=True)
+    for pk in list(expired[:5000]):
+        with transaction.atomic():
+            resident = Resident.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if resident is None or resident.archived_at is None or resident.archived_at >= cutoff:
+                continue
+            # The audit row keeps that a record existed and when it went, not whose it was.
+            audit.record(
+                actor=None,
+                action="resident.purge",
+                instance=resident,
+                before={"status": resident.status, "archived_at": resident.archived_at.isoformat()},
+                after=None,
+                reason=_("Retention period of %(days)d days passed.") % {"days": settings.PEOPLE_RETENTION_DAYS},
+            )
+            resident.delete()
+            purged += 1
+    return {"purged": purged}
+
+
+# Households
+
+
+def household_validate(household: Household) -> None:
+    """Check a household's number and dwelling (its community follows from the dwelling)."""
+    errors: dict[str, list[str]] = {}
+    household.number = (household.number or "").strip()
+    if not household.number:
+        errors["number"] = [_("Enter the household number.")]
+    elif len(household.number) > 32:
+        errors["number"] = [_("A household number has at most 32 characters.")]
+    if not household.dwelling_id:
+        errors["dwelling"] = [_("Choose the dwelling the household lives in.")]
+    if errors:
+        raise ValidationError(errors)
+    community_path = community_path_of(household.dwelling.area_path)
+    household.community = Area.objects.get(kind=AreaKind.COMMUNITY, path=community_path)
+
+
+def _household_save(
+    household: Household, *, actor: User | None, action: str, verb: str, before: dict | None
+) -> Household:
+    household_validate(household)
+    _check_actor_may(actor, action, household.dwelling.area_path)
+    clash = Household.objects.filter(community=household.community, number=household.number).exclude(pk=household.pk)
+    if clash.exists():
+        raise ValidationError({"number": _("This household number is already used in the community.")})
+    household.save()
+    ensure_in_scope(household, actor=actor, action=action)
+    audit.record(
+        actor=actor, action=f"household.{verb}", instance=household, before=before, after=audit.snapshot(household)
+    )
+    return household
+
+
+@transaction.atomic
+def household_create(*, actor: User | None, dwelling: Dwelling, number: str, note: str = "") -> Household:
+    """A new household in a dwelling; its members join it through resident_create or resident_update."""
+    household = Household(dwelling=dwelling, number=number, note=note)
+    return _household_save(household, actor=actor, action=Action.ADD, verb="create", before=None)
+
+
+@transaction.atomic
+def household_update(*, actor: User | None, household: Household, **fields: Any) -> Household:
+    """Change a household's number, note or dwelling; its living members move with it."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    _check_actor_may(actor, Action.CHANGE, household.area_path)
+    before = audit.snapshot(household)
+    for name, value in fields.items():
+        if name not in ("number", "note", "dwelling"):
+            raise ValidationError(_("Unknown field: %(name)s") % {"name": name})
+        setattr(household, name, value)
+    household = _household_save(household, actor=actor, action=Action.CHANGE, verb="update", before=before)
+    for member in household.members.filter(status=ResidentStatus.LIVING).exclude(dwelling=household.dwelling):
+        resident_update(actor=actor, resident=member, dwelling=household.dwelling)
+    return household
+
+
+# Residence registration of floating residents
+
+
+@transaction.atomic
+def registration_create(
+    *,
+    actor: User | None,
+    resident: Resident,
+    registered_on: datetime.date,
+    permit_number: str = "",
+    expires_on: datetime.date | None = None,
+) -> ResidenceRegistration:
+    """Record a residence registration (居住登记), and the residence permit when one was issued."""
+    _check_actor_may(actor, Action.CHANGE, resident.area_path)
+    errors: dict[str, list[str]] = {}
+    if resident.residence == Residence.REGISTERED:
+        errors["resident"] = [_("A resident registered here needs no residence registration.")]
+    for field, value in (("registered_on", registered_on), ("expires_on", expires_on)):
+        if value is not None:
+            try:
+                validate_calendar_date(value)
+            except ValidationError as error:
+                errors[field] = error.messages
+    if registered_on and registered_on > timezone.localdate():
+        errors.setdefault("registered_on", []).append(_("This date lies in the future."))
+    if expires_on and registered_on and expires_on <= registered_on:
+        errors.setdefault("expires_on", []).append(_("The permit must expire after the registration date."))
+    permit_number = normalize_id_number(permit_number)
+    if permit_number and (len(permit_number) > 30 or not permit_number.isalnum()):
+        errors["permit_number"] = [_("A permit number has at most 30 letters and digits.")]
+    if errors:
+        raise ValidationError(errors)
+    registration = ResidenceRegistration(
+        resident=resident, registered_on=registered_on, permit_number=permit_number, expires_on=expires_on
+    )
+    registration.save()
+    ensure_in_scope(registration, actor=actor, action=Action.CHANGE)
+    audit.record(
+        actor=actor, action="registration.create", instance=registration, after=audit.snapshot(registration)
+    )
+    return registration

@@ -1,0 +1,4 @@
+"""Staff pages of the people register."""
+
+app_name = "people"
+urlpatterns: list = []
