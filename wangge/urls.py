@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("wangge.accounts.urls")),
     path("audit/", core_views.audit_list, name="audit"),
+    path("pii/reveal/<str:label>/<int:pk>/<str:field>/", core_views.pii_reveal_view, name="pii_reveal"),
     path("notifications/", include("wangge.core.notification_urls")),
     path("ledgers/", include("wangge.core.ledger_urls")),
     path("people/", include("wangge.people.urls")),

@@ -12,9 +12,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.models import ScopedModel, ScopedQuerySet
-from wangge.core.pii import BlindIndexField, BlindIndexSetField, EncryptedCharField
 from wangge.accounts.roles import Role
+from wangge.core.models import ScopedModel, ScopedQuerySet
+from wangge.core.pii import BlindIndexField, BlindIndexSetField, EncryptedCharField, mask_name
+from wangge.people import tags as care_tags
 from wangge.territory.models import Area, Assignment, Dwelling
 
 # Children under this age: all their data is sensitive personal information (PIPL art. 28).
@@ -57,13 +58,19 @@ class Relation(models.TextChoices):
     OTHER = "other", _("not related (tenant, carer ...)")
 
 
-class PeopleQuerySet(ScopedQuerySet):
-    """The one scoping rule, narrowed for building leaders: only the buildings they answer for.
+# The roles that work with the register across their whole area. Volunteers and partner-unit representatives
+# may view places, but the register holds personal data they have no duty to see (PIPL: the minimum necessary).
+REGISTER_ROLES = frozenset({Role.SUBDISTRICT_ADMIN, Role.DIRECTOR, Role.GRID_LEADER, Role.GRID_WORKER, Role.AUDITOR})
 
-    A building leader's membership names a compound; the people register asks more (包干到户): through that
-    role they see the residents of the buildings they hold an active responsibility assignment for, and no
-    others. Every other role sees its whole area. `building_field` is where a row names its building; a
-    model without one (residence registrations) is not shown to building leaders at all.
+
+class PeopleQuerySet(ScopedQuerySet):
+    """The one scoping rule, narrowed for the people register.
+
+    Only the register's roles see its rows: office roles (`REGISTER_ROLES`) their whole area, building leaders
+    (包干到户) the residents of the buildings they hold an active responsibility assignment for inside their
+    compound, and no others. Volunteers and partner-unit representatives see nothing here. `building_field` is
+    where a row names its building; a model without one (residence registrations) is not shown to building
+    leaders at all.
     """
 
     building_field: str | None = "dwelling__building_id"
@@ -72,16 +79,16 @@ class PeopleQuerySet(ScopedQuerySet):
         queryset = super().for_user(user, action)
         if user is None or not user.is_authenticated or user.area_prefixes(action) is None:
             return queryset
-        leader_prefixes = user.area_prefixes(action, roles={Role.BUILDING_LEADER})
-        if not leader_prefixes:
-            return queryset
-        wide = user.area_prefixes(action, roles=set(Role.values) - {Role.BUILDING_LEADER})
         condition = Q(pk__in=[])
-        if self.building_field:
-            own_buildings = Assignment.objects.filter(person=user, active=True, building__isnull=False)
-            condition = Q(**{f"{self.building_field}__in": own_buildings.values("building_id")})
-        for prefix in wide:
+        for prefix in user.area_prefixes(action, roles=REGISTER_ROLES):
             condition |= Q(area_path__startswith=prefix)
+        leader_prefixes = user.area_prefixes(action, roles={Role.BUILDING_LEADER})
+        if leader_prefixes and self.building_field:
+            inside = Q(pk__in=[])
+            for prefix in leader_prefixes:
+                inside |= Q(area_path__startswith=prefix)
+            own_buildings = Assignment.objects.filter(person=user, active=True, building__isnull=False)
+            condition |= inside & Q(**{f"{self.building_field}__in": own_buildings.values("building_id")})
         return queryset.filter(condition)
 
 
@@ -165,6 +172,12 @@ class Resident(ScopedModel):
     def __str__(self) -> str:
         return self.name
 
+    # The audit log outlives a purged record: it keeps whose record it was only masked (see core.audit).
+    AUDIT_MASKED = {"name": "mask_name", "birth_date": "mask_text", "registered_address": "mask_text"}
+
+    def audit_label(self) -> str:
+        return f"{mask_name(self.name)} #{self.pk}"
+
     def compute_area_path(self) -> str:
         return self.dwelling.area_path
 
@@ -179,6 +192,12 @@ class Resident(ScopedModel):
     def is_child(self) -> bool:
         age = self.age()
         return age is not None and age < CHILD_AGE
+
+    def revealed_display(self, field: str, value: str) -> str:
+        """How a revealed value reads on a page: sensitive tags by their labels, other fields as stored."""
+        if field == "sensitive_tags":
+            return "、".join(care_tags.labels(value))
+        return value
 
 
 class RegistrationQuerySet(PeopleQuerySet):

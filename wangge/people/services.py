@@ -12,12 +12,16 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wangge.accounts.models import User
-from wangge.accounts.roles import Action
-from wangge.core import audit
+from wangge.accounts.models import Membership, User
+from wangge.accounts.roles import Action, Role
+from wangge.core import audit, context, notifications
+from wangge.core.models import AuditEvent, Notification
+from wangge.core.pii import mask_name
 from wangge.core.scoping import ensure_in_scope
 from wangge.core.validators import (
     id_number_birth_date,
@@ -27,6 +31,7 @@ from wangge.core.validators import (
     validate_phone,
 )
 from wangge.people import tags as care_tags
+from wangge.people.floating import Stage, stages
 from wangge.people.models import (
     Household,
     IdType,
@@ -37,7 +42,13 @@ from wangge.people.models import (
     ResidentStatus,
     Sex,
 )
-from wangge.territory.models import Area, AreaKind, Dwelling, community_path_of
+from wangge.territory.models import Area, AreaKind, Assignment, Dwelling, community_path_of
+
+# Choices as sets, read once: an import checks them on every row.
+_IDTYPE_VALUES = frozenset(IdType.values)
+_SEX_VALUES = frozenset(Sex.values)
+_RESIDENCE_VALUES = frozenset(Residence.values)
+_RELATION_VALUES = frozenset(Relation.values)
 
 # The fields a caller may set on a resident; the rest (status, archive, indexes) belong to the services.
 RESIDENT_FIELDS = (
@@ -71,6 +82,10 @@ def _apply(resident: Resident, fields: dict[str, Any]) -> None:
         if name not in RESIDENT_FIELDS:
             raise ValidationError(_("Unknown field: %(name)s") % {"name": name})
         if name in ("tags", "sensitive_tags") and not isinstance(value, str):
+            # pack() keeps known codes only: an unknown one must be refused here, not dropped in silence.
+            unknown = {str(code) for code in value} - set(care_tags.BY_CODE)
+            if unknown:
+                raise ValidationError({name: _("Unknown care tag: %(tags)s") % {"tags": "、".join(sorted(unknown))}})
             value = care_tags.pack(value)
         setattr(resident, name, value)
 
@@ -102,7 +117,7 @@ def resident_validate(resident: Resident, *, today: datetime.date | None = None)
         fail("name", _("Enter the name."))
     elif len(resident.name) > 50:
         fail("name", _("A name has at most 50 characters."))
-    if resident.id_type not in IdType.values:
+    if resident.id_type not in _IDTYPE_VALUES:
         fail("id_type", _("Choose a document type."))
     number = normalize_id_number(resident.id_number)
     resident.id_number = number
@@ -130,7 +145,8 @@ def resident_validate(resident: Resident, *, today: datetime.date | None = None)
                 fail("sex", _("The sex contradicts the ID number."))
     elif len(number) > 30 or not number.isalnum():
         fail("id_number", _("A document number has at most 30 letters and digits."))
-    if resident.sex not in Sex.values:
+    if resident.sex not in _SEX_VALUES and "id_number" not in errors:
+        # A wrong ID number is the one problem to report: the sex would have been read from it.
         fail("sex", _("Choose the sex."))
     for field in ("birth_date", "moved_in_on"):
         value = getattr(resident, field)
@@ -149,9 +165,9 @@ def resident_validate(resident: Resident, *, today: datetime.date | None = None)
             resident.phone = validate_phone(resident.phone)
         except ValidationError as error:
             fail("phone", error.messages[0])
-    if resident.residence not in Residence.values:
+    if resident.residence not in _RESIDENCE_VALUES:
         fail("residence", _("Choose the residence type."))
-    if resident.relation and resident.relation not in Relation.values:
+    if resident.relation and resident.relation not in _RELATION_VALUES:
         fail("relation", _("Choose the relation to the head of household."))
     try:
         _split_tags(resident)
@@ -249,28 +265,159 @@ def resident_archive(
 
 
 def residents_purge(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """Delete archived residents whose retention period has passed (a sweep task; idempotent)."""
+    """Delete archived residents whose retention period has passed (a sweep task; idempotent, concurrency-safe)."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=settings.PEOPLE_RETENTION_DAYS)
-    purged = 0
-    expired = Resident.objects.filter(archived_at__lt=cutoff).values_list("pk", flat=True)
+    purged = kept = 0
+    expired = Resident.objects.filter(archived_at__lt=cutoff).order_by("archived_at", "pk").values_list("pk", flat=True)
     for pk in list(expired[:5000]):
-        with transaction.atomic():
-            resident = Resident.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
-            if resident is None or resident.archived_at is None or resident.archived_at >= cutoff:
-                continue
-            # The audit row keeps that a record existed and when it went, not whose it was.
-            audit.record(
-                actor=None,
-                action="resident.purge",
-                instance=resident,
-                before={"status": resident.status, "archived_at": resident.archived_at.isoformat()},
-                after=None,
-                reason=_("Retention period of %(days)d days passed.") % {"days": settings.PEOPLE_RETENTION_DAYS},
+        try:
+            with transaction.atomic():
+                # A concurrent sweep holding the row purges it; this one moves on.
+                resident = Resident.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+                if resident is None or resident.archived_at is None or resident.archived_at >= cutoff:
+                    continue
+                _record_purge(resident)
+                resident.delete()
+        except ProtectedError:
+            # Another record still needs this resident (e.g. a case or a service record); kept until it goes.
+            kept += 1
+            continue
+        purged += 1
+    return {"purged": purged, "kept": kept}
+
+
+def _record_purge(resident: Resident) -> None:
+    """The audit row of a purge: that a record existed and when it went, nothing about whose it was."""
+    # audit.record would put str(resident), the name, into object_repr: written here without it.
+    request = context.current()
+    AuditEvent.objects.create(
+        actor=None,
+        actor_label="system",
+        action="resident.purge",
+        object_type=resident._meta.label_lower,
+        object_id=str(resident.pk),
+        object_repr=f"resident #{resident.pk}",
+        before={
+            "status": resident.status,
+            "residence": resident.residence,
+            "archived_at": resident.archived_at.isoformat(),
+            "registrations": resident.registrations.count(),
+        },
+        after=None,
+        reason=_("Retention period of %(days)d days passed.") % {"days": settings.PEOPLE_RETENTION_DAYS},
+        request_id=request.request_id,
+        ip=request.ip,
+        area_path=resident.area_path,
+    )
+
+
+# Reminders about residence registration (the floating population)
+
+_REMINDER_EVENTS = {
+    "due": "people.registration_due",
+    "expiring": "people.permit_expiring",
+    "expired": "people.permit_expired",
+}
+
+
+def _responsible_persons(residents: list[Resident]) -> dict[int, list[User]]:
+    """Who is told about each resident: their dwelling's or building's responsible persons, else the grid's staff.
+
+    Three queries for any number of residents.
+    """
+    dwelling_ids = {r.dwelling_id for r in residents}
+    building_ids = {r.dwelling.building_id for r in residents}
+    by_dwelling: dict[int, list[User]] = {}
+    by_building: dict[int, list[User]] = {}
+    assignments = Assignment.objects.filter(active=True, person__is_active=True).filter(
+        Q(dwelling_id__in=dwelling_ids) | Q(building_id__in=building_ids)
+    )
+    for assignment in assignments.select_related("person").order_by("id"):
+        if assignment.dwelling_id:
+            by_dwelling.setdefault(assignment.dwelling_id, []).append(assignment.person)
+        else:
+            by_building.setdefault(assignment.building_id, []).append(assignment.person)
+    grids = {r.dwelling.building.area_id: r.dwelling.building.area for r in residents}
+    grid_staff: dict[int, list[User]] = {}
+    wider: dict[int, list[User]] = {}
+    grid_roles = [Role.GRID_LEADER, Role.GRID_WORKER]
+    prefixes = {path for grid in grids.values() for path in _ancestors(grid.path)}
+    memberships = Membership.objects.filter(active=True, user__is_active=True, scope_path__in=prefixes)
+    for membership in memberships.filter(role__in=[*grid_roles, Role.DIRECTOR]).select_related("user").order_by("id"):
+        for grid_id, grid in grids.items():
+            if membership.scope_path == grid.path and membership.role in grid_roles:
+                grid_staff.setdefault(grid_id, []).append(membership.user)
+            elif grid.path.startswith(membership.scope_path) and membership.scope_path != grid.path:
+                wider.setdefault(grid_id, []).append(membership.user)
+    told: dict[int, list[User]] = {}
+    for resident in residents:
+        grid_id = resident.dwelling.building.area_id
+        # Nobody in the grid itself: the community's grid staff and director answer for it.
+        told[resident.pk] = (
+            by_dwelling.get(resident.dwelling_id)
+            or by_building.get(resident.dwelling.building_id)
+            or grid_staff.get(grid_id)
+            or wider.get(grid_id, [])
+        )
+    return told
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = [part for part in path.split("/") if part]
+    return ["/".join(parts[:end]) + "/" for end in range(1, len(parts) + 1)]
+
+
+def floating_remind(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Tell the responsible persons once per registration and stage: due, permit expiring, permit expired.
+
+    Idempotent: the outbox's dedupe key holds the stage and the registration (or, when none, the resident),
+    so two sweeps at once or a sweep every minute send each reminder once. Messages carry the masked name only.
+    """
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    # One query tells which reminders went out already, so a quiet minute costs a few queries, not one per person.
+    sent = {
+        key.rsplit(":", 2)[0]
+        for key in Notification.objects.filter(event__in=_REMINDER_EVENTS.values()).values_list("dedupe_key", flat=True)
+    }
+    subjects = {
+        Stage.DUE: _("Residence registration due: %(name)s"),
+        Stage.EXPIRING: _("Residence permit expires soon: %(name)s"),
+        Stage.EXPIRED: _("Residence permit expired: %(name)s"),
+    }
+    counts = dict.fromkeys(Stage.ALL, 0)
+    residents = Resident.objects.select_related("dwelling__building__area")
+    residents = residents.defer("id_number", "phone", "sensitive_tags")
+    for stage, queryset in stages(residents, ResidenceRegistration.objects.all(), today=today).items():
+        pending: list[tuple[Resident, str]] = []
+        for resident in queryset.order_by("id"):
+            subject_id = resident.latest_registration_id or resident.pk
+            kind = "registration" if resident.latest_registration_id else "resident"
+            key = f"people:{kind}:{subject_id}:{stage}"
+            if key not in sent:
+                pending.append((resident, key))
+        told = _responsible_persons([resident for resident, _key in pending])
+        for resident, key in pending:
+            grid = resident.dwelling.building.area
+            notifications.notify(
+                event=_REMINDER_EVENTS[stage],
+                area_path=resident.area_path,
+                subject=subjects[stage] % {"name": mask_name(resident.name)},
+                body=_("%(grid)s: open the floating population page to help the resident register or renew.")
+                % {"grid": grid.name},
+                link=f"{reverse('floating:index')}?grid={grid.code}",
+                payload={"stage": stage, "grid": grid.code, "registration": resident.latest_registration_id},
+                recipients=told[resident.pk],
+                dedupe_key=key,
             )
-            resident.delete()
-            purged += 1
-    return {"purged": purged}
+            counts[stage] += 1
+    return counts
+
+
+def people_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """The people register's periodic work: registration reminders, then purging past the retention period."""
+    return {**floating_remind(now=now), **residents_purge(now=now)}
 
 
 # Households
@@ -368,7 +515,5 @@ def registration_create(
     )
     registration.save()
     ensure_in_scope(registration, actor=actor, action=Action.CHANGE)
-    audit.record(
-        actor=actor, action="registration.create", instance=registration, after=audit.snapshot(registration)
-    )
+    audit.record(actor=actor, action="registration.create", instance=registration, after=audit.snapshot(registration))
     return registration
