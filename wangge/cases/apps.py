@@ -7,6 +7,7 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
+        from wangge.cases import ledgers  # noqa: F401 - registers the cases ledger
         from wangge.cases.services import cases_follow_place, cases_sweep
         from wangge.core import sweep
         from wangge.territory.signals import place_moved

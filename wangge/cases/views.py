@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from wangge.accounts.access import office_page
 from wangge.accounts.models import User
 from wangge.accounts.roles import Action
-from wangge.cases import exports, forms, metrics, selectors, services, workflow
+from wangge.cases import exports, forms, ledgers, metrics, selectors, services, workflow
 from wangge.cases.models import (
     OPEN_STATES,
     Case,
@@ -37,7 +37,7 @@ from wangge.cases.models import (
     RejectReason,
     State,
 )
-from wangge.core import audit
+from wangge.core import audit, ledger_views
 from wangge.core.coords import from_wgs84, polygon_from_wgs84
 from wangge.core.pii import masked
 from wangge.core.ratelimit import RateLimit
@@ -169,6 +169,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if queue not in selectors.QUEUES:
         queue = "grid"
     form = forms.CaseFilterForm(request.GET or None, user=request.user)
+    if ledger_views.wants_export(request):
+        # The queue as shown, filters applied, limited to the cases the user may export.
+        if not request.user.can(Action.EXPORT):
+            raise PermissionDenied
+        cases = form.filter(selectors.queue(request.user, queue).for_user(request.user, Action.EXPORT))
+        filters = {"queue": queue, **ledger_views.export_filters(request)}
+        return ledger_views.export_response(request, ledger=ledgers.CASES, queryset=cases, filters=filters)
     cases = form.filter(selectors.queue(request.user, queue).select_related("shop"))
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -184,6 +191,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "filters": filters.urlencode(),
         "now": timezone.now(),
+        "can_export": request.user.can(Action.EXPORT),
     }
     return render(request, template, context)
 

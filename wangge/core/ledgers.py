@@ -14,6 +14,7 @@ this module does the rest the same way for all of them:
 Imports upsert by each ledger's natural key, so importing the same file again changes nothing.
 """
 
+import contextvars
 import datetime
 import re
 import tempfile
@@ -29,7 +30,6 @@ from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -46,6 +46,16 @@ _HEADER_NOISE = re.compile(r"[*＊\s]|（必填）|\(必填\)")
 # Errors kept in memory for the page; all of them go to the error workbook.
 ERROR_PREVIEW = 200
 BATCH = 500
+
+
+class _Masked:
+    """A personal value that was exported masked (it holds *): the import keeps what is stored."""
+
+    def __repr__(self) -> str:
+        return "MASKED"
+
+
+MASKED = _Masked()
 
 
 class LedgerFileError(Exception):
@@ -145,7 +155,9 @@ class Ledger:
         raise NotImplementedError
 
     def example_row(self) -> list[Any]:
-        return [column.example for column in self.columns]
+        return [
+            str(column.example) if isinstance(column.example, Promise) else column.example for column in self.columns
+        ]
 
 
 _registry: dict[str, Ledger] = {}
@@ -168,15 +180,40 @@ def get(name: str) -> Ledger:
         raise LedgerFileError(_("Unknown ledger: %(name)s") % {"name": name}) from None
 
 
+# Where imports go: the territory app says which areas (communities) a user may take an action in; core knows
+# no areas. The finder takes (user or None for the system, action) and returns a queryset of areas with
+# `code`, `name` and `path`.
+ScopeFinder = Callable[[Any, str], models.QuerySet]
+_scope_finder: ScopeFinder | None = None
+
+
+def register_scopes(finder: ScopeFinder) -> None:
+    """Tell the ledgers which areas an import may be filed under (called from the territory app's ready)."""
+    global _scope_finder
+    _scope_finder = finder
+
+
+def scopes(user: Any, *actions: str) -> models.QuerySet:
+    """The areas (communities) in which `user` (None: the system) may take every one of `actions`."""
+    if _scope_finder is None:
+        raise LedgerFileError(_("No area is known to import into."))
+    found = _scope_finder(user, actions[0])
+    for action in actions[1:]:
+        found = found.filter(pk__in=_scope_finder(user, action).values("pk"))
+    return found.order_by("path")
+
+
 # Reading cells
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, *, fold: bool = True) -> str:
+    """The cell as trimmed text; `fold` turns full-width digits, letters and signs (全角) into plain ones."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    text = str(value)
+    return (unicodedata.normalize("NFKC", text) if fold else text).strip()
 
 
 def parse_cell(column: Column, value: Any) -> Any:
@@ -188,7 +225,8 @@ def parse_cell(column: Column, value: Any) -> Any:
         if abs(value) >= 1e15:
             raise ValueError(_("Excel shortened this long number; format the column as text and type it again."))
     if column.kind in ("text", "code"):
-        text = _text(value)
+        # Free text keeps its Chinese punctuation (（）、，) as typed; codes are folded to plain characters.
+        text = _text(value, fold=column.kind == "code")
         if column.kind == "code":
             text = text.replace(" ", "")
         if len(text) > column.max_length:
@@ -253,12 +291,30 @@ def _choice_lookup(column: Column) -> dict[str, str]:
     return table
 
 
-def parse_choice(column: Column, text: str) -> str:
-    """The stored value of a choice given as its label (any language) or its code."""
+# The choice tables of the import pass under way: a column's choices may come from the database (trades), and
+# building its table for every cell would cost three queries a cell.
+_choice_tables: contextvars.ContextVar[dict[int, dict[str, str]] | None] = contextvars.ContextVar(
+    "ledger_choice_tables", default=None
+)
+
+
+def _choice_table(column: Column) -> dict[str, str]:
+    """Label (either language) or code → stored value; built once per import pass."""
+    tables = _choice_tables.get()
+    if tables is not None and id(column) in tables:
+        return tables[id(column)]
     table = _choice_lookup(column)
     for language in ("zh-hans", "en"):
         with translation.override(language):
             table.update(_choice_lookup(column))
+    if tables is not None:
+        tables[id(column)] = table
+    return table
+
+
+def parse_choice(column: Column, text: str) -> str:
+    """The stored value of a choice given as its label (any language) or its code."""
+    table = _choice_table(column)
     value = table.get(text.lower())
     if value is None:
         allowed = "、".join(str(label) for _value, label in column.choices())
@@ -336,6 +392,11 @@ class Sheet:
                 continue
             yield number, {column.key: (values[i] if i < len(values) else None) for i, column in self.positions}
 
+    def estimate(self) -> int:
+        """Rows below the header as the sheet declares them (formatted empty rows count): a progress hint."""
+        declared = self.worksheet.max_row
+        return max(declared - 1, 0) if isinstance(declared, int) else 0
+
     def close(self) -> None:
         self.workbook.close()
 
@@ -396,6 +457,9 @@ def read_row(ledger: Ledger, raw: dict[str, Any]) -> dict[str, Any]:
     columns = {column.key: column for column in ledger.columns}
     for key, value in raw.items():
         column = columns[key]
+        if column.pii and isinstance(value, str) and "*" in value:
+            values[key] = MASKED  # exported masked: keep the stored value
+            continue
         try:
             values[key] = parse_cell(column, value)
         except ValueError as error:
@@ -437,7 +501,7 @@ def _noop(phase: str, done: int, total: int) -> None:
 
 def _is_example(ledger: Ledger, raw: dict[str, Any]) -> bool:
     """The template's example row left in place is skipped, not imported."""
-    example = {column.key: column.example for column in ledger.columns}
+    example = dict(zip((column.key for column in ledger.columns), ledger.example_row(), strict=True))
     return all(_text(value) == _text(example.get(key, "")) for key, value in raw.items())
 
 
@@ -497,9 +561,46 @@ def run_import(
             writer.append(row, headers.get(key, ""), message)
 
     writer = _ErrorWriter(error_path) if error_path is not None else None
-    ctx = ImportContext(actor=actor, scope=scope)
+    tables = _choice_tables.set({})
+    try:
+        _check(
+            ledger,
+            path,
+            ctx=ImportContext(actor=actor, scope=scope),
+            result=result,
+            problem=problem,
+            first_rows=first_rows,
+            progress=progress,
+        )
+        if writer is not None:
+            result.error_path = writer.close() if result.error_count else writer.discard()
+        if result.error_count and not apply_valid:
+            return result
+        _choice_tables.set({})
+        _apply(ledger, path, ctx=ImportContext(actor=actor, scope=scope), result=result, progress=progress)
+    except BaseException:
+        if writer is not None and result.error_path is None:
+            writer.discard()
+        raise
+    finally:
+        _choice_tables.reset(tables)
+    return result
+
+
+def _check(
+    ledger: Ledger,
+    path: Path,
+    *,
+    ctx: ImportContext,
+    result: ImportResult,
+    problem: Callable[[int, str, str], None],
+    first_rows: dict[Any, int],
+    progress: Progress,
+) -> None:
+    """The first pass: every row read and checked, problems reported, nothing written."""
     ledger.prepare(ctx)
     sheet = open_sheet(ledger, path)
+    estimate = sheet.estimate()
     try:
         for batch in _batches(sheet, ledger, BATCH):
             for number, outcome in _checked(ledger, batch, ctx):
@@ -523,16 +624,10 @@ def run_import(
                         )
                         continue
                     first_rows[key] = number
-            progress("checking", result.total, 0)
+            progress("checking", result.total, max(estimate, result.total))
     finally:
         sheet.close()
     first_rows.clear()
-    if writer is not None:
-        result.error_path = writer.close() if result.error_count else writer.discard()
-    if result.error_count and not apply_valid:
-        return result
-    _apply(ledger, path, ctx=ImportContext(actor=actor, scope=scope), result=result, progress=progress)
-    return result
 
 
 @transaction.atomic
@@ -579,9 +674,14 @@ class _ErrorWriter:
 
     def close(self) -> Path:
         self.workbook.save(self.path)
+        self.closed = True
         return self.path
 
     def discard(self) -> None:
+        """No workbook after all. A write-only sheet streams to a temporary file that only saving closes."""
+        if not getattr(self, "closed", False):
+            self.close()
+            self.path.unlink(missing_ok=True)
         return None
 
 
@@ -618,13 +718,14 @@ def template(ledger: Ledger) -> Workbook:
         if column.required:
             cell.fill = _REQUIRED_FILL
         sheet.column_dimensions[letter].width = column.width
-        example = sheet.cell(row=2, column=index, value=column.example if column.example != "" else None)
+        value = str(column.example) if isinstance(column.example, Promise) else column.example
+        example = sheet.cell(row=2, column=index, value=value if value != "" else None)
         example.font = _EXAMPLE_FONT
         if column.kind in ("code", "text"):
             # Text format keeps long numbers (ID numbers) and leading zeros as typed.
             for row in range(2, 1002):
                 sheet.cell(row=row, column=index).number_format = "@"
-        if column.kind in ("choice", "bool"):
+        if column.kind in ("choice", "bool", "tags"):
             labels = [str(label) for _value, label in column.choices()] if column.choices else ["是", "否"]
             for row, label in enumerate(labels, start=1):
                 options.cell(row=row, column=index, value=label)
@@ -664,9 +765,6 @@ def export(ledger: Ledger, rows: Iterable[models.Model], *, reveal: bool) -> Pat
     handle.close()
     workbook.save(handle.name)
     return Path(handle.name)
-
-
-YES_NO = [("yes", gettext_lazy("yes")), ("no", gettext_lazy("no"))]
 
 
 def cell_date(value: datetime.date | None) -> str:

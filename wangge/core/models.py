@@ -1,5 +1,6 @@
 """Shared base models: timestamps, area scoping, and the append-only audit log."""
 
+import uuid
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -263,3 +264,79 @@ class Notification(models.Model):
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    CHECKING = "checking", _("checking the rows")
+    WRITING = "writing", _("writing")
+    DONE = "done", _("done")
+    REJECTED = "rejected", _("refused: nothing written")
+    FAILED = "failed", _("failed")
+
+
+# Statuses of a job still under way: its page keeps polling.
+IMPORT_RUNNING = frozenset({ImportStatus.QUEUED, ImportStatus.CHECKING, ImportStatus.WRITING})
+
+
+def _import_upload_path(instance: "ImportJob", filename: str) -> str:
+    # A random name: the original name (often a person's or a compound's) stays in the row, not on disk.
+    return f"imports/{uuid.uuid4().hex}.xlsx"
+
+
+def _import_errors_path(instance: "ImportJob", filename: str) -> str:
+    return f"imports/errors/{uuid.uuid4().hex}.xlsx"
+
+
+class ImportJob(ScopedModel):
+    """导入任务: one Excel ledger uploaded for import into a community, run in the background.
+
+    The upload holds personal data: it is deleted when the job finishes. The error workbook is kept for a
+    week (`wangge sweep`). Filed under the community, so that its auditors see it besides the importer.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    ledger = models.CharField(_("ledger"), max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        null=True,
+        blank=True,
+        related_name="import_jobs",
+        on_delete=models.SET_NULL,
+    )
+    scope_path = models.CharField(_("scope"), max_length=120)
+    scope_code = models.CharField(_("community code"), max_length=15)
+    scope_name = models.CharField(_("community"), max_length=100, blank=True)
+    file_name = models.CharField(_("file name"), max_length=200)
+    upload = models.FileField(_("uploaded file"), upload_to=_import_upload_path, blank=True, max_length=200)
+    apply_valid = models.BooleanField(_("import only the valid rows"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED, db_index=True
+    )
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    processed = models.PositiveIntegerField(_("rows processed"), default=0)
+    error_count = models.PositiveIntegerField(_("problems"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    errors = models.JSONField(_("first problems"), default=list, blank=True)
+    error_file = models.FileField(_("error workbook"), upload_to=_import_errors_path, blank=True, max_length=200)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.ledger} {self.file_name} ({self.get_status_display()})"
+
+    def compute_area_path(self) -> str:
+        return self.scope_path
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in IMPORT_RUNNING

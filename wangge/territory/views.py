@@ -23,11 +23,11 @@ from openpyxl import Workbook
 
 from wangge.accounts.access import OfficePageMixin, office_page
 from wangge.accounts.roles import Action
-from wangge.core import audit
+from wangge.core import audit, ledger_views
 from wangge.core.coords import from_wgs84, polygon_from_wgs84
 from wangge.core.pii import masked
 from wangge.core.scoping import get_for_user
-from wangge.territory import filters, forms, selectors, services
+from wangge.territory import filters, forms, ledgers, selectors, services
 from wangge.territory.models import (
     Area,
     AreaKind,
@@ -139,6 +139,8 @@ class PlacePages:
     create: Callable[..., Any]
     update: Callable[..., Any]
     update_arg: str
+    # The ledger (wangge.territory.ledgers) the list page exports.
+    ledger: ledgers.Ledger
     select_related: tuple[str, ...] = ()
     # Extra context of the detail page, from the place.
     detail_context: Callable[[Any], dict[str, Any]] = lambda place: {}
@@ -152,6 +154,7 @@ COMPOUNDS = PlacePages(
     services.compound_create,
     services.compound_update,
     "compound",
+    ledgers.COMPOUNDS,
     ("area",),
     lambda compound: {"buildings": selectors.buildings_of(compound)},
 )
@@ -163,6 +166,7 @@ BUILDINGS = PlacePages(
     services.building_create,
     services.building_update,
     "building",
+    ledgers.BUILDINGS,
     ("area", "compound"),
     lambda building: {"dwellings": selectors.dwellings_of(building)},
 )
@@ -180,6 +184,7 @@ SHOPS = PlacePages(
     services.shop_create,
     services.shop_update,
     "shop",
+    ledgers.SHOPS,
     ("area", "trade"),
     _masked_contact,
 )
@@ -191,21 +196,42 @@ PARTNER_UNITS = PlacePages(
     services.partner_unit_create,
     services.partner_unit_update,
     "partner_unit",
+    ledgers.PARTNER_UNITS,
     ("area",),
     _masked_contact,
 )
 
 
 class PlaceListView(OfficePageMixin, ListView):
-    """A searchable, filterable list of places in the user's scope; htmx refreshes only the rows."""
+    """A searchable, filterable list of places in the user's scope; htmx refreshes only the rows.
+
+    `?format=xlsx` exports what the list shows, filters applied, as the kind's ledger (the EXPORT right).
+    """
 
     pages: PlacePages | None = None
     paginate_by = 25
 
-    def get_queryset(self):
-        queryset = self.pages.model.objects.for_user(self.request.user).select_related(*self.pages.select_related)
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if ledger_views.wants_export(request):
+            if not request.user.can(Action.EXPORT):
+                raise PermissionDenied
+            return ledger_views.export_response(
+                request,
+                ledger=self.pages.ledger,
+                queryset=self.filtered(Action.EXPORT),
+                filters=ledger_views.export_filters(request),
+            )
+        return super().get(request, *args, **kwargs)
+
+    def filtered(self, action: str) -> models.QuerySet:
+        """The places the user may take `action` on, narrowed by the page's filters."""
+        queryset = self.pages.model.objects.for_user(self.request.user, action)
+        queryset = queryset.select_related(*self.pages.select_related)
         self.filterset = self.pages.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
         return self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else queryset
+
+    def get_queryset(self):
+        return self.filtered(Action.VIEW)
 
     def get_template_names(self) -> list[str]:
         name = self.pages.name
@@ -216,6 +242,7 @@ class PlaceListView(OfficePageMixin, ListView):
         context["filter"] = self.filterset
         forms.bootstrap(self.filterset.form)
         context["can_add"] = self.request.user.can(Action.ADD)
+        context["can_export"] = self.request.user.can(Action.EXPORT)
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query"] = query.urlencode()
