@@ -7,4 +7,8 @@ class PeopleConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self) -> None:
+        from wangge.core import sweep
         from wangge.people import ledgers  # noqa: F401 - registers the residents' and households' ledgers
+        from wangge.people.services import people_sweep
+
+        sweep.register("people", people_sweep)
