@@ -4,7 +4,7 @@ Everything is written through the territory and accounts services with `actor=No
 demo exercises the same validation, scoping and audit paths as real use. Generation draws from one
 `random.Random` with a fixed seed in a fixed order, so every build produces the same names and numbers.
 No real person appears: names are drawn from lists of common surnames and given-name characters, and
-phone numbers from the 1380000xxxx block.
+phone numbers from the 1380000xxxx block (residents' from the 170/171 ranges, see `demo.people`).
 """
 
 import random
@@ -18,7 +18,9 @@ from wangge.accounts import services as account_services
 from wangge.accounts.models import Membership, User
 from wangge.accounts.roles import Role
 from wangge.demo.history import build_case_history
+from wangge.demo.people import build_people
 from wangge.demo.scenario import CAMPAIGN, JIANXUEJIE, BBox
+from wangge.people.models import Household, Residence, Resident, ResidentStatus
 from wangge.territory import selectors, services
 from wangge.territory.models import Area, AreaKind, Building, Compound, Dwelling, LeadershipGroup, Shop, Trade
 
@@ -219,6 +221,9 @@ class DemoSummary:
     partner_units: int
     places: int
     unassigned_places: int
+    residents: int = 0
+    floating_residents: int = 0
+    households: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -257,17 +262,33 @@ def demo_usernames() -> list[str]:
 def build_demo(*, password: str, stdout: Writer | None = None) -> DemoSummary:
     """The demo community, built once: a second call finds it and only reports what is there.
 
-    Deterministic (fixed seed), all through the services as the system, in one transaction.
+    Deterministic (fixed seed), in one transaction. Places, accounts and cases go through the services as the
+    system; the people register (about 9,000 residents) is bulk-loaded by `demo.people`. A demo built before
+    the register existed gets its residents on the next call.
     """
     with transaction.atomic():
         community = Area.objects.filter(code=JIANXUEJIE.code).first()
         if community is not None:
-            _say(stdout, f"{JIANXUEJIE.name} ({JIANXUEJIE.code}) is already there; nothing to build.")
+            if not Household.objects.filter(community=community).exists():
+                _load_people(community, stdout)
+            else:
+                _say(stdout, f"{JIANXUEJIE.name} ({JIANXUEJIE.code}) is already there; nothing to build.")
             return summarise(community, created=False)
         community = _Builder(password=password, stdout=stdout).build()
+        _load_people(community, stdout)
         cases = build_case_history(community, stdout=stdout)
         _say(stdout, f"{cases} cases of the 2014 campaign months")
         return summarise(community, created=True)
+
+
+def _load_people(community: Area, stdout: Writer | None) -> None:
+    people = build_people(community)
+    _say(
+        stdout,
+        f"{people.residents} residents ({people.floating} floating, {people.moved_out} moved out), "
+        f"{people.households} households, {people.registrations} residence registrations "
+        f"in {people.seconds:.1f} s",
+    )
 
 
 def summarise(community: Area, *, created: bool = False) -> DemoSummary:
@@ -275,6 +296,7 @@ def summarise(community: Area, *, created: bool = False) -> DemoSummary:
     viewer = _system_viewer()
     figures = selectors.overview(viewer, community)
     report = selectors.coverage(viewer, community=community)
+    living = Resident.objects.filter(area_path__startswith=community.path, status=ResidentStatus.LIVING)
     logins: list[DemoLogin] = []
     users = {u.username: u for u in User.objects.filter(username__in=demo_usernames())}
     memberships = Membership.objects.filter(user__in=users.values(), active=True).order_by("id")
@@ -302,6 +324,9 @@ def summarise(community: Area, *, created: bool = False) -> DemoSummary:
         partner_units=figures.partner_units,
         places=sum(entry.place_count for entry in report),
         unassigned_places=sum(entry.unassigned_count for entry in report),
+        residents=living.count(),
+        floating_residents=living.filter(residence=Residence.FLOATING).count(),
+        households=Household.objects.filter(community=community).count(),
         logins=logins,
     )
 

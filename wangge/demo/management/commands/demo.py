@@ -1,10 +1,15 @@
 """`wangge demo [--no-serve] [--addrport 127.0.0.1:8000]`: migrate, build 俭学街社区 once, print the logins, serve.
 
 The password of every demo account comes from WANGGE_DEMO_PASSWORD (default `wangge-demo`). Building is
-idempotent: a second run finds the community and goes straight to serving.
+idempotent: a second run finds the community and goes straight to serving. Serving means the development
+server and, beside it, the background worker (`wangge worker`) that runs queued jobs such as imports; the
+worker stops when the server does (also on Ctrl+C). `--no-serve` starts neither.
 """
 
 import os
+import signal
+import subprocess
+import sys
 import time
 import unicodedata
 
@@ -16,6 +21,36 @@ from wangge.demo.builder import DemoSummary, build_demo
 
 DEFAULT_PASSWORD = "wangge-demo"  # noqa: S105 - the documented password of the made-up demo accounts
 DEFAULT_ADDRPORT = "127.0.0.1:8000"
+# How long the worker may take to finish the job it is running once asked to stop, before it is killed.
+WORKER_STOP_SECONDS = 30
+
+
+def worker_command() -> list[str]:
+    """The command line of the background worker: `wangge worker` in this Python, every queue, no autoreload."""
+    return [sys.executable, "-m", "wangge.cli", "worker", "--queue-name=*", "--no-reload", "--no-startup-delay"]
+
+
+def start_worker() -> subprocess.Popen:
+    """The background worker as a child process, in its own process group.
+
+    Its own group, so that Ctrl+C in the terminal reaches only this command, which then stops the worker
+    once (a worker that gets two signals abandons the job it is running).
+    """
+    if os.name == "nt":
+        return subprocess.Popen(worker_command(), creationflags=subprocess.CREATE_NEW_PROCESS_GROUP)  # noqa: S603
+    return subprocess.Popen(worker_command(), start_new_session=True)  # noqa: S603 - our own fixed command
+
+
+def stop_worker(worker: subprocess.Popen, timeout: float = WORKER_STOP_SECONDS) -> int:
+    """Ask the worker to finish (SIGTERM: it ends the running job first), kill it if it will not; its exit code."""
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    return worker.returncode
 
 
 def browser_url(addrport: str) -> str:
@@ -62,7 +97,16 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"    Open / 打开:  {url}"))
         self.stdout.write("")
-        call_command("runserver", addrport, use_reloader=False)
+        self.stdout.write("Starting the background worker / 启动后台任务 …")
+        worker = start_worker()
+        # A plain SIGTERM (a service manager stopping the demo) would end this process without unwinding;
+        # turned into SystemExit it passes through the `finally` below and the worker stops too.
+        previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+        try:
+            call_command("runserver", addrport, use_reloader=False)
+        finally:
+            stop_worker(worker)
+            signal.signal(signal.SIGTERM, previous)
 
     def print_summary(self, summary: DemoSummary, password: str) -> None:
         """The community in figures, then every demo login with its role and scope."""
@@ -77,6 +121,11 @@ class Command(BaseCommand):
                 f"{summary.residential_buildings} residential, {summary.office_buildings} office 写字楼",
             ),
             ("户 dwellings", f"{summary.dwellings}"),
+            (
+                "居民 residents",
+                f"居民 {summary.residents:,} 人（流动人口 {summary.floating_residents:,} 人），"
+                f"家庭户 {summary.households:,} 户",
+            ),
             ("街边门店 street shops", f"{summary.shops}"),
             ("共建单位 partner units", f"{summary.partner_units}"),
             ("未包干 unassigned", f"{summary.unassigned_places} of {summary.places} places (see coverage / 覆盖)"),
