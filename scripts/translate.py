@@ -1,9 +1,9 @@
 """Developer tool: compile a catalogue to .mo without GNU gettext, and report untranslated entries.
 
-    python scripts/translate.py wangge/locale/zh_Hans/LC_MESSAGES/django.po [TABLE.py]
+    python scripts/translate.py wangge/locale/zh_Hans/LC_MESSAGES/django.po [TABLE.py ...]
 
-With TABLE.py (defining ZH: msgid → msgstr and PLURAL: msgid → the one Chinese form), empty entries are
-filled from it first. Exits 1 while any entry is untranslated.
+With TABLE.py files (each defining ZH: msgid → msgstr and PLURAL: msgid → the one Chinese form), entries are
+filled from them first (later tables win). Exits 1 while any entry is untranslated.
 """
 
 import runpy
@@ -12,9 +12,13 @@ import sys
 import polib
 
 
-def main(po_path: str, table_path: str | None = None) -> int:
-    table = runpy.run_path(table_path) if table_path else {}
-    singular, plural = table.get("ZH", {}), table.get("PLURAL", {})
+def main(po_path: str, *table_paths: str) -> int:
+    singular: dict[str, str] = {}
+    plural: dict[str, str] = {}
+    for table_path in table_paths:
+        table = runpy.run_path(table_path)
+        singular.update(table.get("ZH", {}))
+        plural.update(table.get("PLURAL", {}))
     po = polib.pofile(po_path)
     missing = []
     for entry in po:
