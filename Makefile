@@ -49,5 +49,14 @@ messages: setup
 	cd wangge && WANGGE_DEBUG=true ../$(BIN)/wangge makemessages -l zh_Hans --no-obsolete --ignore 'static/vendor/*' --ignore '*/tests/*'
 	$(BIN)/python scripts/translate.py wangge/locale/zh_Hans/LC_MESSAGES/django.po
 
+# Benchmarks against ceilings measured in the same run; the Markdown table goes to bench/results/results.md.
+BENCH_ROWS ?= 100000
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/wangge_bench
+bench: setup
+	mkdir -p bench/results && rm -f bench/results/results.md
+	$(BIN)/python bench/import_residents.py --rows $(BENCH_ROWS) --out bench/results/results.md
+	$(BIN)/python bench/import_residents.py --rows $(BENCH_ROWS) --database-url $(BENCH_DATABASE_URL) --out bench/results/results.md
+	@echo "== results in bench/results/results.md"
+
 clean:
 	rm -rf $(VENV) node_modules wangge/static/vendor var/static

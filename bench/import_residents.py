@@ -55,8 +55,26 @@ def made_up_id(rng: random.Random, male: bool) -> tuple[str, str]:
     return first17 + id_number_check_character(first17), f"{year}-{month:02d}-{day:02d}"
 
 
+def fresh_postgres_database(url: str) -> None:
+    """Drop and create the benchmark's own PostgreSQL database (never the one named `postgres`)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name or name == "postgres":
+        raise SystemExit("give the benchmark a database of its own, e.g. .../wangge_bench")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
 def setup(args: argparse.Namespace) -> dict:
     """A fresh database with one community of `dwellings`, and the workbook of `rows` residents."""
+    if args.database_url.startswith("postgres"):
+        fresh_postgres_database(args.database_url)
     django_setup(args.database_url, args.var_dir)
     from django.core.management import call_command
     from openpyxl import Workbook
@@ -64,7 +82,6 @@ def setup(args: argparse.Namespace) -> dict:
     from wangge.territory import services
     from wangge.territory.models import AreaKind, Building, Compound, Dwelling
 
-    call_command("flush", interactive=False, verbosity=0) if args.database_url else None
     call_command("migrate", verbosity=0)
     district = services.area_create(actor=None, kind=AreaKind.DISTRICT, code="410105", name="金水区")
     subdistrict = services.area_create(

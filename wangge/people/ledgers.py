@@ -143,6 +143,7 @@ class ResidentLedger(Ledger):
             "birth_date",
             gettext_lazy("Birth date"),
             kind="date",
+            pii=True,  # with the masked ID number it would give the whole number back
             example="1980-05-01",
             width=12,
             help=gettext_lazy("2014-06-01, 2014/6/1 or 2014年6月1日; may be left empty for ID cards."),
@@ -225,7 +226,9 @@ class ResidentLedger(Ledger):
         indexes = [blind_index(v["id_number"]) for _n, v in rows if v.get("id_number") not in (None, "", MASKED)]
         system_ids = [v["system_id"] for _n, v in rows if v.get("system_id")]
         found = Resident.objects.filter(id_number_index__in=indexes) | Resident.objects.filter(pk__in=system_ids)
-        found = found.prefetch_related(Prefetch("registrations", ResidenceRegistration.objects.order_by("-id")))
+        found = found.select_related("household").prefetch_related(
+            Prefetch("registrations", ResidenceRegistration.objects.order_by("-id"))
+        )
         by_index, by_pk = {}, {}
         for resident in found:
             by_index[resident.id_number_index] = resident
@@ -261,7 +264,8 @@ class ResidentLedger(Ledger):
                 raise RowInvalid([("id_number", _("This document number belongs to another resident."))])
             existing = existing or match
         if existing is not None and not _in_scope(ctx, existing.area_path):
-            raise RowInvalid([("id_number", _("This person is registered in another area; it can't be imported."))])
+            raise RowInvalid([("id_number", _("This document number can't be registered here."))])
+        self._claim(number, values, existing, ctx)
         dwelling_id, path = _dwelling_of(values, ctx)
         resident = Resident() if existing is None else _copy(existing)
         for key in ("name", "sex", "birth_date", "id_type", "id_number", "phone", "residence", "registered_address"):
@@ -285,11 +289,17 @@ class ResidentLedger(Ledger):
             setattr(resident, key, care_tags.pack(values[key] or []))
         if "moved_in_on" in values:
             resident.moved_in_on = values["moved_in_on"]
-        resident.relation = values.get("relation") or ""
+        # A file without the household columns leaves households as they are.
+        if "relation" in values:
+            resident.relation = values["relation"] or ""
         resident.dwelling_id = dwelling_id
         resident.area_path = path
-        household_number = (values.get("household") or "").upper()
-        resident.household = None
+        household_number = ""
+        if "household" in values:
+            household_number = (values["household"] or "").upper()
+            resident.household = None
+        elif existing is not None and existing.household_id:
+            household_number = existing.household.number.upper()
         if household_number:
             if not resident.relation:
                 raise RowInvalid([("relation", _("Say how the resident is related to the head of household."))])
@@ -303,6 +313,8 @@ class ResidentLedger(Ledger):
                 [(_FIELD_COLUMNS.get(f, f), m) for f, messages in error.message_dict.items() for m in messages]
             ) from None
         registration = self._registration(values, resident, existing)
+        if registration is not None and existing is not None and existing.status != ResidentStatus.LIVING:
+            raise RowInvalid([("", _("This resident has moved out or died; the archived record is read-only."))])
         row = ResidentRow(
             number=number,
             resident=resident,
@@ -368,8 +380,24 @@ class ResidentLedger(Ledger):
             return None
         return wanted
 
-    def natural_key(self, clean: ResidentRow) -> str:
-        return blind_index(clean.resident.id_number)
+    def _claim(self, number: int, values: dict[str, Any], existing: Resident | None, ctx: ImportContext) -> None:
+        """One person, one row: a row may not name a resident, or a document number, another row names."""
+        claims: dict[Any, int] = ctx.memo.setdefault("claims", {})
+        keys = []
+        if existing is not None:
+            keys.append(("resident", existing.pk))
+        if values.get("id_number") not in (None, "", MASKED):
+            keys.append(("id", blind_index(values["id_number"])))
+        for key in keys:
+            if key in claims and claims[key] != number:
+                raise RowInvalid(
+                    [("", _("The same person as row %(row)d: each person may appear once.") % {"row": claims[key]})]
+                )
+        for key in keys:
+            claims[key] = number
+
+    def natural_key(self, clean: ResidentRow) -> None:
+        return None  # duplicates are found while checking (_claim), by resident and by document number
 
     def apply_batch(self, cleans: list[ResidentRow], ctx: ImportContext) -> Counts:
         counts = Counts()
@@ -472,7 +500,7 @@ class ResidentLedger(Ledger):
             instance.pk,
             instance.name,
             instance.get_sex_display(),
-            cell_date(instance.birth_date),
+            cell_date(instance.birth_date) if reveal else mask_text(cell_date(instance.birth_date)),
             instance.get_id_type_display(),
             instance.id_number if reveal else mask_id_number(instance.id_number),
             instance.phone if reveal else mask_phone(instance.phone),
@@ -504,6 +532,8 @@ def _copy(resident: Resident) -> Resident:
     copy = Resident()
     for model_field in Resident._meta.concrete_fields:
         setattr(copy, model_field.attname, getattr(resident, model_field.attname))
+    if resident.household_id:
+        copy.household = resident.household  # already loaded: checking it costs no query
     return copy
 
 
@@ -539,13 +569,12 @@ class HouseholdLedger(Ledger):
         ctx.memo.clear()
 
     def clean_batch(self, rows: list[tuple[int, dict[str, Any]]], ctx: ImportContext) -> list[tuple[int, Any]]:
-        numbers = [values["number"].upper() for _n, values in rows]
-        existing = {
-            h.number.upper(): h
-            for h in Household.objects.filter(community__path=ctx.scope.path, number__in=numbers).select_related(
-                "dwelling"
-            )
-        }
+        if "by_number" not in ctx.memo:
+            # Household numbers match whatever their case (h-1 and H-1 are one household), loaded once.
+            ctx.memo["by_number"] = {
+                h.number.upper(): h for h in Household.objects.filter(community__path=ctx.scope.path)
+            }
+        existing = ctx.memo["by_number"]
         outcomes: list[tuple[int, Any]] = []
         for number, values in rows:
             try:

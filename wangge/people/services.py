@@ -33,6 +33,7 @@ from wangge.core.validators import (
 from wangge.people import tags as care_tags
 from wangge.people.floating import Stage, stages
 from wangge.people.models import (
+    REGISTER_ROLES,
     Household,
     IdType,
     Relation,
@@ -246,6 +247,10 @@ def resident_archive(
     validate_calendar_date(on)
     if on > timezone.localdate():
         raise ValidationError({"on": _("This date lies in the future.")})
+    if resident.moved_in_on and on < resident.moved_in_on:
+        raise ValidationError({"on": _("This date lies before the resident moved in.")})
+    if resident.birth_date and on < resident.birth_date:
+        raise ValidationError({"on": _("This date lies before the resident was born.")})
     before = audit.snapshot(resident)
     resident.status = status
     resident.moved_out_on = on
@@ -324,7 +329,7 @@ _REMINDER_EVENTS = {
 def _responsible_persons(residents: list[Resident]) -> dict[int, list[User]]:
     """Who is told about each resident: their dwelling's or building's responsible persons, else the grid's staff.
 
-    Three queries for any number of residents.
+    Four queries for any number of residents.
     """
     dwelling_ids = {r.dwelling_id for r in residents}
     building_ids = {r.dwelling.building_id for r in residents}
@@ -333,7 +338,17 @@ def _responsible_persons(residents: list[Resident]) -> dict[int, list[User]]:
     assignments = Assignment.objects.filter(active=True, person__is_active=True).filter(
         Q(dwelling_id__in=dwelling_ids) | Q(building_id__in=building_ids)
     )
-    for assignment in assignments.select_related("person").order_by("id"):
+    assignments = list(assignments.select_related("person").order_by("id"))
+    # Only staff of the register hear about registrations: a building leader answering for the building does
+    # not see residence registrations, so must not be told about them either.
+    office_paths: dict[int, list[str]] = {}
+    for user_id, path in Membership.objects.filter(
+        active=True, role__in=REGISTER_ROLES, user_id__in={a.person_id for a in assignments}
+    ).values_list("user_id", "scope_path"):
+        office_paths.setdefault(user_id, []).append(path)
+    for assignment in assignments:
+        if not any(assignment.area_path.startswith(p) for p in office_paths.get(assignment.person_id, ())):
+            continue
         if assignment.dwelling_id:
             by_dwelling.setdefault(assignment.dwelling_id, []).append(assignment.person)
         else:
@@ -444,7 +459,9 @@ def _household_save(
 ) -> Household:
     household_validate(household)
     _check_actor_may(actor, action, household.dwelling.area_path)
-    clash = Household.objects.filter(community=household.community, number=household.number).exclude(pk=household.pk)
+    clash = Household.objects.filter(community=household.community, number__iexact=household.number).exclude(
+        pk=household.pk
+    )
     if clash.exists():
         raise ValidationError({"number": _("This household number is already used in the community.")})
     household.save()
@@ -493,6 +510,9 @@ def registration_create(
     """Record a residence registration (居住登记), and the residence permit when one was issued."""
     _check_actor_may(actor, Action.CHANGE, resident.area_path)
     errors: dict[str, list[str]] = {}
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)  # its status now, not when it was read
+    if resident.status != ResidentStatus.LIVING:
+        raise ValidationError(_("This resident has moved out or died; the archived record cannot be changed."))
     if resident.residence == Residence.REGISTERED:
         errors["resident"] = [_("A resident registered here needs no residence registration.")]
     for field, value in (("registered_on", registered_on), ("expires_on", expires_on)):

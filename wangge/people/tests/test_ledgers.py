@@ -4,6 +4,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from openpyxl import Workbook, load_workbook
 
@@ -321,3 +322,95 @@ class HouseholdLedgerTests:
         assert third.counts.updated == 1
         assert Household.objects.get(number="H8").note == "已更换租户"
         assert AuditEvent.objects.filter(object_type="people.household").count() == 3
+
+
+class ReviewFindingsTests:
+    """Rules found missing by the privacy review, each with the case that broke them."""
+
+    def test_a_file_without_household_columns_leaves_households_alone(self, cast, tmp_path):
+        run(cast, workbook(tmp_path, family()))
+        slim = [row[:7] for row in family()]
+        slim[0][2] = "17000005555"
+        result = run(cast, workbook(tmp_path, slim, headers=HEADERS[:7], name="slim.xlsx"))
+        assert (result.error_count, result.counts.updated, result.counts.unchanged) == (0, 1, 2)
+        father = Resident.objects.get(name="王大明")
+        assert (father.household.number, father.relation, father.phone) == ("H1", "head", "17000005555")
+
+    def test_household_numbers_match_whatever_their_case(self, cast, tmp_path):
+        services.household_create(actor=None, dwelling=cast.dwellings[0], number="h-low1")
+        headers = ["户号", "楼栋编号", "单元", "房号", "备注"]
+        path = workbook(tmp_path, [["H-LOW1", "T-C01-B1", "1", "101", ""]], headers)
+        result = ledgers.run_import(ledgers.get("households"), path, actor=cast.director, scope=cast.home)
+        assert (result.counts.created, result.counts.unchanged) == (0, 1)
+        assert Household.objects.count() == 1
+
+    def test_two_rows_for_one_resident_are_refused(self, cast, tmp_path):
+        run(cast, workbook(tmp_path, family()))
+        father = Resident.objects.get(name="王大明")
+        headers = ["系统编号", *HEADERS]
+        rows = [[father.pk, *family()[0]], [father.pk, *family()[0]]]
+        rows[1][2] = id_number("19800501", 13)
+        result = run(cast, workbook(tmp_path, rows, headers=headers, name="twice.xlsx"))
+        assert [(e.row, "第 2 行" in e.message) for e in result.errors] == [(3, True)]
+        assert Resident.objects.get(pk=father.pk).id_number == family()[0][1]
+
+    def test_no_registration_is_added_to_an_archived_resident(self, cast, tmp_path):
+        headers = [*HEADERS, "居住登记日期"]
+        row = ["赵流动", id_number("19950606", 41, "510104"), "", "流动人口", "T-C01-B1", "1", "102", "", "", ""]
+        run(cast, workbook(tmp_path, [[*row, ""]], headers=headers))
+        resident = Resident.objects.get()
+        services.resident_archive(actor=None, resident=resident, status="moved_out", on=datetime.date(2024, 5, 1))
+        result = run(cast, workbook(tmp_path, [[*row, "2024-01-10"]], headers=headers, name="b.xlsx"))
+        assert result.error_count == 1
+        assert "只读" in result.errors[0].message
+        with pytest.raises(ValidationError):
+            services.registration_create(actor=None, resident=resident, registered_on=datetime.date(2024, 1, 10))
+        assert ResidenceRegistration.objects.count() == 0
+
+    def test_a_masked_export_does_not_give_the_birth_date(self, cast, tmp_path):
+        run(cast, workbook(tmp_path, family()))
+        ledger = ledgers.get("residents")
+        exported = ledgers.export(ledger, ledger.export_queryset(Resident.objects.all()), reveal=False)
+        try:
+            cells = [tuple(r) for r in load_workbook(exported).active.iter_rows(values_only=True)]
+        finally:
+            exported.unlink()
+        column = cells[0].index("出生日期")
+        assert {line[column] for line in cells[1:]} == {"******"}
+
+
+class ArchiveDateTests:
+    def test_a_resident_cannot_move_out_before_moving_in(self, cast):
+        resident = services.resident_create(
+            actor=None,
+            name="钱某",
+            id_number=id_number("19700101", 15),
+            residence="registered",
+            dwelling=cast.dwellings[0],
+            moved_in_on=datetime.date(2010, 1, 1),
+        )
+        with pytest.raises(ValidationError) as error:
+            services.resident_archive(actor=None, resident=resident, status="moved_out", on=datetime.date(2009, 1, 1))
+        assert "on" in error.value.message_dict
+        assert Resident.objects.get().status == "living"
+
+
+class ReminderRecipientsTests:
+    def test_building_leaders_are_not_told_about_registrations(self, cast):
+        from wangge.core.models import Notification
+        from wangge.territory import services as places
+
+        places.assignment_create(actor=None, person=cast.building_leader, place=cast.building1)
+        resident = services.resident_create(
+            actor=None,
+            name="孙流动",
+            id_number=id_number("19900303", 17, "510104"),
+            residence="floating",
+            dwelling=cast.dwellings[0],
+            moved_in_on=datetime.date(2020, 1, 1),
+        )
+        services.floating_remind()
+        told = set(Notification.objects.filter(event__startswith="people").values_list("recipient_id", flat=True))
+        assert cast.building_leader.pk not in told
+        assert told, "someone of the office must be told"
+        assert resident.pk
