@@ -34,7 +34,9 @@ COMMUNITY = "410105008004"
 
 def django_setup(database_url: str, var_dir: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wangge.settings")
-    os.environ["WANGGE_DEBUG"] = "true"
+    # Demo mode generates the throwaway secrets; debug mode would log every query (memory and time).
+    os.environ["WANGGE_DEMO"] = "true"
+    os.environ["WANGGE_DEBUG"] = "false"
     os.environ["WANGGE_VAR_DIR"] = var_dir
     os.environ["WANGGE_TASKS"] = "immediate"
     if database_url:
@@ -114,8 +116,11 @@ def setup(args: argparse.Namespace) -> dict:
     rng = random.Random(20141001)  # noqa: S311 - made-up data, not security
     surnames = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
     given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰建国文"
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("居民")
+    # An ordinary workbook, as Excel and WPS write them (shared strings, a declared dimension); openpyxl's
+    # write-only files lack the dimension, which makes every reader scan the sheet once more.
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "居民"
     sheet.append(["姓名", "证件号码", "联系电话", "人口类型", "楼栋编号", "单元", "房号", "户号", "与户主关系"])
     seen: set[str] = set()
     written = 0
@@ -251,8 +256,9 @@ def small_workbook(source: str, target: str, rows: int) -> None:
     from openpyxl import Workbook, load_workbook
 
     reader = load_workbook(source, read_only=True)
-    writer = Workbook(write_only=True)
-    sheet = writer.create_sheet("居民")
+    writer = Workbook()
+    sheet = writer.active
+    sheet.title = "居民"
     for index, values in enumerate(reader.worksheets[0].iter_rows(values_only=True)):
         if index > rows:
             break

@@ -9,6 +9,9 @@ class PeopleConfig(AppConfig):
     def ready(self) -> None:
         from wangge.core import sweep
         from wangge.people import ledgers  # noqa: F401 - registers the residents' and households' ledgers
+        from wangge.people.coverage import HOUSEHOLDS
         from wangge.people.services import people_sweep
+        from wangge.territory.selectors import register_coverage_kind
 
         sweep.register("people", people_sweep)
+        register_coverage_kind(HOUSEHOLDS)

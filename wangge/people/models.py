@@ -9,6 +9,7 @@ import datetime
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -114,6 +115,14 @@ class Household(ScopedModel):
 
     def __str__(self) -> str:
         return str(_("household %(number)s") % {"number": self.number})
+
+    def get_absolute_url(self) -> str:
+        return reverse("people:household_detail", args=[self.pk])
+
+    @property
+    def code(self) -> str:
+        """How lists of places name a household (the coverage report, its ledger): its number."""
+        return self.number
 
     def compute_area_path(self) -> str:
         return self.dwelling.area_path

@@ -4,7 +4,9 @@ Reads on behalf of a user start from `for_user`. Two kinds do not, on purpose: w
 (grid leaders, responsible persons, the leadership group: public facts, 公示) and the point-in-grid lookup.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
@@ -155,6 +157,31 @@ class GridCoverage:
 COVERAGE_KINDS = ("compound", "building", "dwelling", "shop")
 
 
+@dataclass(frozen=True)
+class CoverageKind:
+    """Something else that needs a responsible person, added by another app (households, by the people app).
+
+    `count(user, action, grid_ids)` returns, per grid id, how many there are and which have nobody.
+    """
+
+    kind: str
+    label: Any
+    count: Callable[[User, str, set[int]], tuple[dict[int, int], dict[int, list]]]
+
+
+_extra_kinds: list[CoverageKind] = []
+
+
+def register_coverage_kind(kind: CoverageKind) -> None:
+    """Add a kind to the coverage report (from an AppConfig.ready); territory does not import the others."""
+    if all(known.kind != kind.kind for known in _extra_kinds):
+        _extra_kinds.append(kind)
+
+
+def coverage_kinds() -> list[CoverageKind]:
+    return list(_extra_kinds)
+
+
 def coverage(user: User, *, community: Area | None = None, action: str = Action.VIEW) -> list[GridCoverage]:
     """Per grid in scope: compounds, buildings, dwellings and open shops that nobody answers for.
 
@@ -195,6 +222,11 @@ def coverage(user: User, *, community: Area | None = None, action: str = Action.
             grid_id = getattr(place, "area_id", None) or place.building.area_id
             if grid_id in report:
                 report[grid_id].unassigned[kind].append(place)
+    for extra in _extra_kinds:
+        totals, unassigned = extra.count(user, action, set(report))
+        for grid_id, entry in report.items():
+            entry.totals[extra.kind] = totals.get(grid_id, 0)
+            entry.unassigned[extra.kind] = unassigned.get(grid_id, [])
     return list(report.values())
 
 

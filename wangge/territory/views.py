@@ -428,12 +428,19 @@ def coverage_export(request: HttpRequest) -> HttpResponse:
         "building": _("building"),
         "dwelling": _("dwelling"),
         "shop": _("street shop"),
+        **{extra.kind: str(extra.label) for extra in selectors.coverage_kinds()},
     }
     for entry in report:
         for kind, places in entry.unassigned.items():
             for place in places:
                 sheet.append(
-                    [entry.grid.code, entry.grid.name, kind_names[kind], getattr(place, "code", ""), str(place)]
+                    [
+                        entry.grid.code,
+                        entry.grid.name,
+                        kind_names[kind],
+                        getattr(place, "code", ""),
+                        str(place),
+                    ]
                 )
     buffer = io.BytesIO()
     workbook.save(buffer)
