@@ -195,8 +195,10 @@ class DemoCommandTests:
     def test_it_prints_the_people_line(self, slice_cast: Cast) -> None:
         out = StringIO()
         call_command("demo", "--no-serve", stdout=out)
-        line = next(line for line in out.getvalue().splitlines() if "流动人口" in line)
-        assert re.search(r"居民 [\d,]+ 人（流动人口 [\d,]+ 人），家庭户 [\d,]+ 户", line)
+        lines = out.getvalue().splitlines()
+        residents = next(line for line in lines if "流动人口" in line)
+        assert re.search(r"居民 residents +[\d,]+ 人（流动人口 floating [\d,]+ 人）", residents)
+        assert any(re.search(r"家庭户 households +[\d,]+ 户", line) for line in lines)
 
     def test_it_starts_no_worker_with_no_serve(self, slice_cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(demo_command, "start_worker", lambda: pytest.fail("no worker with --no-serve"))

@@ -123,8 +123,11 @@ class Command(BaseCommand):
             ("户 dwellings", f"{summary.dwellings}"),
             (
                 "居民 residents",
-                f"居民 {summary.residents:,} 人（流动人口 {summary.floating_residents:,} 人），"
-                f"家庭户 {summary.households:,} 户",
+                f"{summary.residents:,} 人（流动人口 floating {summary.floating_residents:,} 人）",
+            ),
+            (
+                "家庭户 households",
+                f"{summary.households:,} 户",
             ),
             ("街边门店 street shops", f"{summary.shops}"),
             ("共建单位 partner units", f"{summary.partner_units}"),
