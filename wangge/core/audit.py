@@ -129,3 +129,34 @@ def record_many(
     ]
     AuditEvent.objects.bulk_create(events, batch_size=1000)
     return len(events)
+
+
+def record_access(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    area_path: str,
+    detail: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    """Append one audit event for an access to personal data that concerns no single row: a search by a full
+    ID or phone number (`pii.search`) or a filter by a sensitive tag (`pii.filter`). `detail` holds what was
+    asked, masked, and how many rows answered."""
+    request = context.current()
+    label = "system"
+    if actor is not None:
+        label = getattr(actor, "display_name", "") or actor.get_username()
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=label[:150],
+        action=action,
+        object_type=object_type,
+        object_id="",
+        object_repr=action,
+        after=detail or {},
+        reason=reason[:300],
+        request_id=request.request_id,
+        ip=request.ip,
+        area_path=area_path,
+    )

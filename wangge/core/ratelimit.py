@@ -36,9 +36,10 @@ class RateLimit:
     def _key(self, client: str, now: float) -> str:
         return f"ratelimit:{self.scope}:{client}:{int(now // self.window)}"
 
-    def hit(self, request: HttpRequest, *, now: float | None = None) -> bool:
-        """Count one hit of the request's client; False when it goes over the limit (then refuse it)."""
-        key = self._key(client_key(request), time.time() if now is None else now)
+    def hit(self, request: HttpRequest | None, *, now: float | None = None, client: str | None = None) -> bool:
+        """Count one hit of the request's client (or of `client`, e.g. `user_key(user)`); False when it goes
+        over the limit (then refuse it)."""
+        key = self._key(client or client_key(request), time.time() if now is None else now)
         # add() only creates the counter if it is missing, so two requests at once don't reset each other.
         cache.add(key, 0, timeout=self.window)
         try:
@@ -53,3 +54,8 @@ class RateLimit:
         """Seconds until the current window ends."""
         now = time.time() if now is None else now
         return max(1, int(self.window - now % self.window))
+
+
+def user_key(user) -> str:
+    """A name for a signed-in user's own counter (staff limits follow the person, not the address)."""
+    return f"user:{user.pk}"

@@ -19,13 +19,14 @@ from openpyxl import Workbook
 
 from wangge.core import audit
 from wangge.core.models import AuditEvent
-from wangge.core.reveal import pii_reveal, revealable
+from wangge.core.reveal import check_may_reveal, pii_reveal, revealable
 from wangge.core.scoping import get_for_user
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VIEW_AUDIT = "view_audit"  # accounts.roles.Action.VIEW_AUDIT; core does not import accounts
-# The access log of personal data (个人信息访问): every reveal and every export.
-PII_ACCESS = Q(action="pii.reveal") | Q(action__startswith="export.")
+# The access log of personal data (个人信息访问): every reveal, search by a full ID or phone number,
+# filter by a sensitive tag, and every export.
+PII_ACCESS = Q(action__in=["pii.reveal", "pii.search", "pii.filter"]) | Q(action__startswith="export.")
 AUDIT_PRESETS = {"pii": PII_ACCESS}
 
 
@@ -156,30 +157,35 @@ def pii_reveal_view(request: HttpRequest, label: str, pk: int, field: str) -> Ht
     """Show one masked personal value in clear, once: POST with a reason; permitted roles only; audited.
 
     Answers with the htmx partial (or a small page): the clear value, or the reason form again with what is
-    wrong (400), or why it is refused (403). Out of scope is 404.
+    wrong (400), or why it is refused (403: no value, masked or not, nor whether there is one). Out of scope,
+    or a model or field that is not revealable (`core.reveal.REVEALABLE`), is 404.
     """
     model, model_field = revealable(label, field)
     instance = get_for_user(model.objects, request.user, pk=pk)
-    context = {
-        "label": label,
-        "pk": pk,
-        "field": field,
-        "field_label": model_field.verbose_name,
-        "masked": model_field.mask(getattr(instance, field)),
-        "revealable": True,
-    }
+    context = {"label": label, "pk": pk, "field": field, "field_label": model_field.verbose_name}
     status = 200
     try:
-        value = pii_reveal(actor=request.user, instance=instance, field=field, reason=request.POST.get("reason", ""))
-    except ValidationError as error:
-        context["error"] = " ".join(error.messages)
-        status = 400
+        # Permission first: a user who may not reveal is told so, and nothing about the value, not even masked.
+        check_may_reveal(request.user, instance)
     except PermissionDenied as error:
-        context.update(error=str(error) or _("You may not reveal personal data here."), revealable=False)
+        context.update(error=str(error) or _("You may not reveal personal data here."), refused=True)
         status = 403
     else:
-        display = getattr(instance, "revealed_display", None)
-        context["value"] = display(field, value) if display else value
+        context.update(masked=model_field.mask(getattr(instance, field)), revealable=True)
+        try:
+            value = pii_reveal(
+                actor=request.user, instance=instance, field=field, reason=request.POST.get("reason", "")
+            )
+        except ValidationError as error:
+            context["error"] = " ".join(error.messages)
+            status = 400
+        except PermissionDenied as error:
+            context.update(error=str(error) or _("You may not reveal personal data here."), refused=True)
+            context.pop("masked")
+            status = 403
+        else:
+            display = getattr(instance, "revealed_display", None)
+            context["value"] = display(field, value) if display else value
     template = "core/partials/pii_field.html" if request.htmx else "core/pii_reveal.html"
     response = render(request, template, context, status=status)
     # A clear value must not stay in a shared or browser cache.

@@ -3,22 +3,33 @@
 Lists are scoped (`for_user`) and paginated, with the list pages' filters; writes go through the services.
 What a response shows of a resident is decided by `selectors.ResidentCard`, as on the pages: personal data
 only masked (never in clear: revealing is a page action with a reason), and a field the caller may not see
-is null. ID and phone numbers and sensitive tags can be written, never read back.
+is null (the birth date too, for whoever may not reveal the ID number that hides it). ID and phone numbers
+and sensitive tags can be written, never read back.
+
+A full ID or phone number is never taken from a URL: `GET ?q=` finds names only, and a number is looked up
+with `POST /api/v1/residents/search/` (office roles only; rate-limited; audited as `pii.search`). A
+sensitive tag filter needs `reason` and is audited as `pii.filter` (see `people.search`).
 """
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from wangge.accounts.roles import Action
 from wangge.core.api import ScopedViewSetMixin
-from wangge.people import filters, selectors, services
+from wangge.people import filters, search, selectors, services
 from wangge.people import tags as care_tags
 from wangge.people.models import Household, IdType, Relation, Residence, Resident, Sex
 from wangge.territory.models import Dwelling
@@ -58,9 +69,15 @@ class ResidentSerializer(serializers.Serializer):
 
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=50, help_text="masked for a building leader when the resident is a child")
-    sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True)
-    birth_date = serializers.DateField(required=False, allow_null=True)
-    age = serializers.IntegerField(read_only=True, allow_null=True)
+    sex = serializers.ChoiceField(
+        choices=Sex.choices, required=False, allow_blank=True, help_text="null for a building leader"
+    )
+    birth_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="null unless the caller may reveal personal data over the resident (read age instead)",
+    )
+    age = serializers.IntegerField(read_only=True, allow_null=True, help_text="whole years; null for a building leader")
     id_type = serializers.ChoiceField(choices=IdType.choices, required=False)
     id_number = serializers.CharField(write_only=True, max_length=40, help_text="written only; read id_number_masked")
     id_number_masked = serializers.CharField(read_only=True, allow_null=True, help_text="410105********1234")
@@ -79,7 +96,7 @@ class ResidentSerializer(serializers.Serializer):
     )
     sensitive_tag_count = serializers.IntegerField(read_only=True, allow_null=True)
     moved_in_on = serializers.DateField(required=False, allow_null=True)
-    status = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True, allow_null=True, help_text="null for a building leader")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -93,7 +110,7 @@ class ResidentSerializer(serializers.Serializer):
         return {
             "id": resident.pk,
             "name": card.name,
-            "sex": resident.sex,
+            "sex": resident.sex if full else None,
             "birth_date": card.birth_date.isoformat() if card.birth_date else None,
             "age": card.age,
             "id_type": resident.id_type if full else None,
@@ -109,7 +126,7 @@ class ResidentSerializer(serializers.Serializer):
             "tags": card.tags if full else None,
             "sensitive_tag_count": card.sensitive_count if full else None,
             "moved_in_on": resident.moved_in_on.isoformat() if full and resident.moved_in_on else None,
-            "status": resident.status,
+            "status": resident.status if full else None,
         }
 
     def service_fields(self) -> dict[str, Any]:
@@ -148,17 +165,100 @@ class _WriteThroughServices(
         return super().create(request, *args, **kwargs)
 
 
+class ResidentFilterBackend(DjangoFilterBackend):
+    """The register's filters, with the posted criteria of a number search (`ResidentViewSet.search`)."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        kwargs["criteria"] = getattr(view, "criteria", None)
+        return kwargs
+
+
+class ResidentOrderingFilter(OrderingFilter):
+    """Ordering by birth date only for those who may see every birth date in their list (it would leak it)."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        asked = [term.strip().lstrip("-") for term in request.query_params.get(self.ordering_param, "").split(",")]
+        if "birth_date" in asked and not selectors.sees_birth_dates(request.user):
+            raise ValidationError({"ordering": [_("You may not sort by birth date.")]})
+        return ordering
+
+
+class NumberSearchSerializer(serializers.Serializer):
+    number = serializers.CharField(
+        max_length=40, help_text="a full ID number (15 or 18 characters) or phone number (mobile or landline)"
+    )
+
+
 class ResidentViewSet(_WriteThroughServices):
-    """Residents in the caller's scope (building leaders: the buildings they answer for). Living ones unless
-    `status=archived` or `status=all`. `q` finds by name, or one person by a full ID or phone number."""
+    """Residents in the caller's scope (building leaders: the buildings they answer for, living ones, by name
+    and compound only). Living ones unless `status=archived` or `status=all`. `q` finds by name only; a full
+    ID or phone number is looked up with `POST search/`. A sensitive `tag` needs a `reason`, and is logged."""
 
     queryset = Resident.objects.all()
     serializer_class = ResidentSerializer
     filterset_class = filters.ResidentFilter
+    filter_backends = [ResidentFilterBackend, ResidentOrderingFilter]
     ordering_fields = ["name", "birth_date", "id"]
+    criteria: search.Criteria | None = None
 
     def get_queryset(self):
         return selectors.residents_for(self.request.user)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        tag = self.request.query_params.get("tag", "")
+        if self.action in ("list", "search") and tag in care_tags.BY_CODE and care_tags.BY_CODE[tag].sensitive:
+            self._sensitive_tag = tag
+        return queryset
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)
+        self._record(response, channel="api")
+        return response
+
+    def _record(self, response: Response, *, channel: str) -> None:
+        """The audit events of a number search or a sensitive-tag filter, once per request."""
+        rows = response.data.get("count", 0) if isinstance(response.data, dict) else 0
+        user = self.request.user
+        if self.criteria is not None:
+            search.record(user, self.criteria, rows, channel=channel)
+        tag = getattr(self, "_sensitive_tag", "")
+        if tag:
+            reason = search.clean_reason(self.request.query_params.get("reason"))
+            search.record_tag_filter(user, tag, reason, rows, channel=channel)
+
+    @extend_schema(
+        request=NumberSearchSerializer,
+        responses={
+            200: ResidentSerializer(many=True),
+            400: OpenApiResponse(description="no full ID or phone number, or a filter the caller may not use"),
+            403: OpenApiResponse(description="the caller may not search by number (e.g. a building leader)"),
+            429: OpenApiResponse(description="too many searches by number; see Retry-After"),
+        },
+        parameters=[OpenApiParameter("page", int, description="page number")],
+        description=(
+            "One person by a full ID or phone number, sent in the body (never in a URL). Office roles only "
+            "(not building leaders), within their office areas; limited per user (429 when over); every "
+            "search is written to the audit log with the number masked. The list's filters apply too."
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="search")
+    def search(self, request: Request) -> Response:
+        body = NumberSearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            self.criteria = search.number_criteria(request.user, body.validated_data["number"])
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from None
+        except DjangoValidationError as error:
+            raise ValidationError({"number": error.messages}) from None
+        except search.TooManySearches as error:
+            raise Throttled(error.retry_after, _("Too many searches by number; try again later.")) from None
+        response = super().list(request)
+        self._record(response, channel="api")
+        return response
 
     def perform_create(self, serializer: ResidentSerializer) -> None:
         serializer.instance = services.resident_create(actor=self.request.user, **serializer.service_fields())

@@ -17,7 +17,15 @@ from wangge.people import tags as care_tags
 from wangge.people.models import IdType, Relation, Residence, Resident, ResidentStatus, Sex
 from wangge.territory.forms import add_service_errors, bootstrap
 
-__all__ = ["ArchiveForm", "HouseholdForm", "RegistrationForm", "ResidentForm", "add_service_errors", "bootstrap"]
+__all__ = [
+    "ArchiveForm",
+    "HouseholdForm",
+    "RegistrationForm",
+    "ResidentForm",
+    "ResidentSearchForm",
+    "add_service_errors",
+    "bootstrap",
+]
 
 
 class DateInput(forms.DateInput):
@@ -69,8 +77,13 @@ class ResidentForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, action: str, resident: Resident | None = None, **kwargs: Any) -> None:
         self.resident = resident
+        # The birth date is what the masked ID hides: shown only to who may reveal the ID (else: left empty).
+        self.birth_date_hidden = resident is not None and not selectors.may_reveal(user, resident.area_path)
         if resident is not None:
-            kwargs.setdefault("initial", self.initial_of(resident))
+            initial = self.initial_of(resident)
+            if self.birth_date_hidden:
+                initial.pop("birth_date")
+            kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.fields["dwelling"].queryset = selectors.dwellings_for(user, action)
         self.fields["household"].queryset = (
@@ -104,6 +117,10 @@ class ResidentForm(forms.Form):
         }
 
     def _hide_personal_data(self, resident: Resident) -> None:
+        if self.birth_date_hidden and resident.birth_date:
+            self.fields["birth_date"].help_text = _(
+                "Hidden (it is part of the ID number). Leave empty to keep it, or to read it from a new ID number."
+            )
         for name in ("id_number", "phone"):
             field = self.fields[name]
             field.required = False
@@ -131,10 +148,56 @@ class ResidentForm(forms.Form):
             for name in ("id_number", "phone"):
                 if not data.get(name):
                     data.pop(name)
+            if self.birth_date_hidden and not data.get("birth_date"):
+                # Kept, unless a new ID card number is given: then it is read from the number.
+                if not ("id_number" in data and data.get("id_type") == IdType.ID_CARD):
+                    data.pop("birth_date", None)
             if clear:
                 data["sensitive_tags"] = []
             elif not data.get("sensitive_tags"):
                 data.pop("sensitive_tags")
+        return data
+
+
+class ResidentSearchForm(forms.Form):
+    """What the resident list takes by POST only, never in a URL: a full ID or phone number (office roles), a
+    sensitive care tag with the reason (those who may reveal personal data). See `people.search`."""
+
+    number = forms.CharField(
+        label=_("Full ID or phone number"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput({"autocomplete": "off", "spellcheck": "false"}),
+    )
+    sensitive_tag = forms.ChoiceField(label=_("Sensitive care tag"), required=False)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        required=False,
+        help_text=_("Required with a sensitive care tag. Your name, the tag, the reason and the count are logged."),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not selectors.may_search_numbers(user):
+            del self.fields["number"]
+        if selectors.may_filter_sensitive(user):
+            self.fields["sensitive_tag"].choices = [("", "—"), *care_tags.choices(sensitive=True)]
+        else:
+            del self.fields["sensitive_tag"]
+            del self.fields["reason"]
+        bootstrap(self)
+
+    @property
+    def offered(self) -> bool:
+        return bool(self.fields)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("number") and not data.get("sensitive_tag"):
+            raise forms.ValidationError(_("Enter a number or choose a sensitive care tag."))
+        if data.get("sensitive_tag") and len(" ".join((data.get("reason") or "").split())) < 2:
+            self.add_error("reason", _("Say why you filter by a sensitive care tag."))
         return data
 
 

@@ -4,11 +4,13 @@ Every read starts from `for_user` (the register's narrowed scoping rule). What a
 card shows of a resident comes from `ResidentCard`, never from the model's fields directly, so that field
 visibility is decided once:
 
-- office roles (director, subdistrict administrator, grid leader, grid worker, auditor): name, sex, birth
-  date and age, masked ID and phone, residence type, dwelling, household, plain care tags, and only the
-  number of sensitive tags until a permitted user reveals them;
-- building leaders (the buildings they answer for): name, sex, dwelling and masked phone; the name of a
-  child under 14 masked as well.
+- office roles (director, subdistrict administrator, grid leader, grid worker, auditor): name, sex, age,
+  masked ID and phone, residence type, dwelling, household, plain care tags, and only the number of
+  sensitive tags until a permitted user reveals them. The birth date only to those who may reveal personal
+  data over the resident (REVEAL_PII): the masked ID hides exactly its eight birth-date digits, so the clear
+  birth date next to it would give the number back;
+- building leaders (the buildings they answer for): name, dwelling and masked phone; the name of a child
+  under 14 masked as well.
 """
 
 import datetime
@@ -109,6 +111,32 @@ def may_filter_sensitive(user: User) -> bool:
     return user.can(Action.REVEAL_PII)
 
 
+def may_search_numbers(user: User) -> bool:
+    """Whether `user` may look a resident up by a full ID or phone number: office roles only (the rows are then
+    limited to their office areas), never a building leader, who could otherwise test guessed numbers."""
+    return user.is_superuser or bool(user.area_prefixes(Action.VIEW, roles=REGISTER_ROLES))
+
+
+def office_rows(queryset: QuerySet, user: User) -> QuerySet:
+    """The rows of `queryset` the user sees through an office role (not merely as a building leader)."""
+    if user.is_superuser:
+        return queryset
+    condition = Q(pk__in=[])
+    for prefix in user.area_prefixes(Action.VIEW, roles=REGISTER_ROLES):
+        condition |= Q(area_path__startswith=prefix)
+    return queryset.filter(condition)
+
+
+def sees_birth_dates(user: User) -> bool:
+    """Whether `user` may see the birth date of every resident they see (REVEAL_PII wherever they see the
+    register): only then may a list be sorted by birth date, which would otherwise leak it."""
+    if user.is_superuser:
+        return True
+    seen = user.area_prefixes(Action.VIEW, roles=REGISTER_ROLES | {Role.BUILDING_LEADER}) or []
+    revealing = user.area_prefixes(Action.REVEAL_PII) or []
+    return bool(seen) and all(any(path.startswith(prefix) for prefix in revealing) for path in seen)
+
+
 @dataclass(frozen=True)
 class ResidentCard:
     """What one viewer sees of one resident: the one place where field visibility is decided.
@@ -120,9 +148,9 @@ class ResidentCard:
     full: bool
     revealable: bool
     name: str
-    sex: str
     phone: str
     dwelling: str
+    sex: str | None = None
     birth_date: datetime.date | None = None
     age: int | None = None
     id_type: str | None = None
@@ -140,7 +168,6 @@ class ResidentCard:
         """The card of `resident` as `viewer` (who can see the resident: callers start from residents_for)."""
         common = {
             "resident": resident,
-            "sex": resident.get_sex_display(),
             "phone": masked(resident, "phone"),
             "dwelling": str(resident.dwelling),
         }
@@ -148,11 +175,14 @@ class ResidentCard:
             # A building leader knows the neighbours by name, not a child's (PIPL art. 28: children's data).
             name = mask_name(resident.name) if resident.is_child else resident.name
             return cls(full=False, revealable=False, name=name, **common)
+        revealable = may_reveal(viewer, resident.area_path)
         return cls(
             full=True,
-            revealable=may_reveal(viewer, resident.area_path),
+            revealable=revealable,
             name=resident.name,
-            birth_date=resident.birth_date,
+            sex=resident.get_sex_display(),
+            # The masked ID hides the birth date: only who may reveal the ID may see it (else: the age).
+            birth_date=resident.birth_date if revealable else None,
             age=resident.age(),
             id_type=resident.get_id_type_display(),
             id_number=masked(resident, "id_number"),
@@ -177,7 +207,8 @@ class ResidentCard:
 
     @property
     def status_label(self) -> str:
-        return self.resident.get_status_display()
+        """The resident's status, for the office only (a building leader sees living residents only)."""
+        return self.resident.get_status_display() if self.full else ""
 
 
 def cards(residents: list[Resident] | QuerySet[Resident], viewer: User) -> list[ResidentCard]:

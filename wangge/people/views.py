@@ -1,7 +1,9 @@
 """Staff pages of the people register. Views parse, call services or selectors, render.
 
 What a page shows of a resident comes from `selectors.ResidentCard`; clear personal data only ever leaves
-through the reveal view (`core.views.pii_reveal_view`) or an unmasked export, both audited.
+through the reveal view (`core.views.pii_reveal_view`) or an unmasked export, both audited. A search by a
+full ID or phone number and a filter by a sensitive tag are posted, audited once, and kept in the session
+under a token (`?match=<token>`): the number never goes into a URL (see `people.search`).
 """
 
 from collections.abc import Callable, Iterator
@@ -12,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
 from django.forms import Form
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +24,9 @@ from wangge.accounts.access import office_page
 from wangge.accounts.models import User
 from wangge.accounts.roles import Action
 from wangge.core import audit, ledgers
-from wangge.core.pii import mask_id_number, mask_phone, masked
+from wangge.core.pii import masked
 from wangge.core.scoping import get_for_user
-from wangge.people import filters, forms, selectors, services
+from wangge.people import filters, forms, search, selectors, services
 from wangge.people.models import Household, Resident, ResidentStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,9 +38,9 @@ def _partial_or_page(request: HttpRequest, page: str, partial: str) -> str:
     return partial if request.htmx and not request.htmx.boosted else page
 
 
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    for key in ("page", "format", "reveal", "reason"):
+def _query_without_page(request: HttpRequest, query: QueryDict | None = None) -> str:
+    query = (request.GET if query is None else query).copy()
+    for key in ("page", "format", "reveal", "reason", "csrfmiddlewaretoken", "number", "sensitive_tag"):
         query.pop(key, None)
     return query.urlencode()
 
@@ -61,16 +63,26 @@ def _widest_path(user: User, action: str) -> str:
 
 
 def _audited_filters(filterset: Any) -> dict[str, str]:
-    """The filters an export used, for its audit row; a searched ID or phone number only masked."""
+    """The filters an export used, for its audit row; a searched ID or phone number only masked (with the
+    mask of what it is: `search.Criteria.masked`), the posted sensitive tag by its code."""
     used: dict[str, str] = {}
     for name in filterset.filters:
         value = filterset.data.get(name, "")
-        if not value:
-            continue
-        if name == "q" and filters.exact_lookup(value) is not None:
-            value = mask_id_number(value) if len(value.strip()) > 12 else mask_phone(value.strip())
-        used[name] = value[:100]
+        if value:
+            used[name] = value[:100]
+    criteria = getattr(filterset, "criteria", None)
+    if criteria is not None:
+        used.update(criteria.described())
     return used
+
+
+def _criteria(request: HttpRequest) -> tuple[search.Criteria | None, bool]:
+    """The posted criteria `?match=<token>` names in this session, and whether a token named none (expired)."""
+    token = request.GET.get("match", "")
+    if not token:
+        return None, False
+    criteria = search.load(request.session, token)
+    return criteria, criteria is None
 
 
 class _Counted:
@@ -108,7 +120,15 @@ def _export(
             messages.error(request, _("Say why you need the unmasked ledger."))
             return redirect(f"{list_url}?{_query_without_page(request)}")
         queryset = queryset.for_user(user, Action.REVEAL_PII)
-    filterset = filterset_class(request.GET, queryset=queryset, request=request)
+    kwargs = {}
+    criteria = None
+    if filterset_class is filters.ResidentPageFilter:
+        criteria, expired = _criteria(request)
+        if expired:
+            messages.error(request, _("That search has expired; search again."))
+            return redirect(list_url)
+        kwargs["criteria"] = criteria
+    filterset = filterset_class(request.GET, queryset=queryset, request=request, **kwargs)
     if not filterset.is_valid():
         messages.error(request, _("The filters are not valid; nothing was exported."))
         return redirect(f"{list_url}?{_query_without_page(request)}")
@@ -122,6 +142,8 @@ def _export(
             area_path=_widest_path(user, Action.EXPORT),
             detail={"filters": _audited_filters(filterset), "rows": rows.count, "reveal": reveal, "reason": reason},
         )
+        if criteria is not None and criteria.tag:
+            search.record_tag_filter(user, criteria.tag, criteria.reason, rows.count, channel="export")
         # Unlinked at once: the open handle keeps the data until the response is sent, then nothing is left.
         handle = path.open("rb")
     finally:
@@ -135,25 +157,55 @@ def _export(
 
 @office_page
 def resident_list(request: HttpRequest) -> HttpResponse:
-    """The residents in the user's scope, filtered; `?format=xlsx` exports what the list shows."""
+    """The residents in the user's scope, filtered; `?format=xlsx` exports what the list shows.
+
+    Names, places, plain tags and the like are filtered by GET; a full ID or phone number and a sensitive
+    tag are posted (`_resident_search`), and the list then continues with `?match=<token>`."""
+    if request.method == "POST":
+        return _resident_search(request)
     if request.GET.get("format") == "xlsx":
         return _export(
             request,
             ledger_name="residents",
             rows_for=selectors.residents_for,
-            filterset_class=filters.ResidentFilter,
+            filterset_class=filters.ResidentPageFilter,
             list_url=reverse("people:resident_list"),
         )
-    queryset = selectors.residents_for(request.user)
-    filterset = filters.ResidentFilter(request.GET, queryset=queryset, request=request)
+    criteria, expired = _criteria(request)
+    if expired:
+        messages.warning(request, _("That search has expired; search again."))
+        return redirect(f"{reverse('people:resident_list')}?{_query_without_page(request, _without_match(request))}")
+    return _resident_list_page(request, request.GET, criteria, forms.ResidentSearchForm(user=request.user))
+
+
+def _without_match(request: HttpRequest) -> QueryDict:
+    query = request.GET.copy()
+    query.pop("match", None)
+    return query
+
+
+def _resident_list_page(
+    request: HttpRequest,
+    data: QueryDict,
+    criteria: search.Criteria | None,
+    search_form: forms.ResidentSearchForm,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    queryset = selectors.residents_for(user)
+    filterset = filters.ResidentPageFilter(data, queryset=queryset, request=request, criteria=criteria)
     residents = filterset.qs if filterset.is_valid() else queryset.none()
     page = Paginator(residents, PAGE_SIZE).get_page(request.GET.get("page"))
-    user = request.user
     context = {
         "filter": filterset,
+        "search_form": search_form,
+        "criteria": criteria,
+        "match": request.GET.get("match", "") if criteria is not None else "",
+        "without_match": _query_without_page(request, _without_match(request)),
         "page_obj": page,
         "cards": selectors.cards(page.object_list, user),
-        "query": _query_without_page(request),
+        "query": _query_without_page(request, data),
         "can_add": user.can(Action.ADD),
         "can_export": user.can(Action.EXPORT),
         "can_export_clear": user.can(Action.EXPORT) and user.can(Action.REVEAL_PII),
@@ -161,7 +213,47 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     }
     forms.bootstrap(filterset.form)
     template = _partial_or_page(request, "people/resident_list.html", "people/partials/resident_rows.html")
-    return render(request, template, context)
+    return render(request, template, context, status=status)
+
+
+def _resident_search(request: HttpRequest) -> HttpResponse:
+    """A posted search by a full number and/or a sensitive tag: checked, limited, audited once, kept in the
+    session under a token; then the list with `?match=<token>` (and the GET filters it was posted with)."""
+    user = request.user
+    data = QueryDict(_query_without_page(request, request.POST), mutable=True)
+    data.pop("match", None)
+    form = forms.ResidentSearchForm(request.POST, user=user)
+    if not form.offered:
+        raise PermissionDenied(_("Only the office may look a resident up by ID or phone number."))
+    if not form.is_valid():
+        return _resident_list_page(request, data, None, form, status=400)
+    number, tag = form.cleaned_data.get("number"), form.cleaned_data.get("sensitive_tag")
+    criteria = search.Criteria()
+    try:
+        if number:
+            criteria = search.number_criteria(user, number)
+        if tag:
+            tagged = search.tag_criteria(user, tag, form.cleaned_data.get("reason", ""))
+            criteria = search.Criteria(**{**criteria.__dict__, "tag": tagged.tag, "reason": tagged.reason})
+    except ValidationError as error:
+        form.add_error("number" if number and not criteria.index else "reason", error)
+        return _resident_list_page(request, data, None, form, status=400)
+    except search.TooManySearches as error:
+        form.add_error(
+            None,
+            _("Too many searches by number; try again in %(minutes)d minutes.")
+            % {"minutes": max(1, round(error.retry_after / 60))},
+        )
+        response = _resident_list_page(request, data, None, form, status=429)
+        response["Retry-After"] = str(error.retry_after)
+        return response
+    filterset = filters.ResidentPageFilter(
+        data, queryset=selectors.residents_for(user), request=request, criteria=criteria
+    )
+    rows = filterset.qs.count() if filterset.is_valid() else 0
+    search.record(user, criteria, rows, channel="page")
+    data["match"] = search.store(request.session, criteria)
+    return HttpResponseRedirect(f"{reverse('people:resident_list')}?{data.urlencode()}", status=303)
 
 
 @office_page

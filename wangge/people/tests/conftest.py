@@ -17,6 +17,14 @@ from wangge.territory.models import Building, Dwelling
 ADULT_PHONE = "13812345678"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The per-user limit of number searches counts in the cache: each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def id_number(birth: str, sequence: str = "123", area: str = "410105") -> str:
     """A valid ID number (GB 11643) for a birth date YYYYMMDD; an odd sequence is a man's."""
     first17 = f"{area}{birth}{sequence}"

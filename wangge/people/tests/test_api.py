@@ -14,6 +14,7 @@ from wangge.people.tests.conftest import ADULT_ID, ADULT_PHONE, id_number
 
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 RESIDENTS = "/api/v1/residents/"
+SEARCH = "/api/v1/residents/search/"
 HOUSEHOLDS = "/api/v1/households/"
 
 
@@ -66,17 +67,17 @@ class VisibilityTests:
     def test_it_shows_a_building_leader_what_the_page_shows(self, cast, people):
         data = cast.client(cast.building_leader).get(f"{RESIDENTS}{people.child.pk}/").json()
         assert data["name"] == "王**"
-        hidden = ["birth_date", "age", "id_type", "id_number_masked", "residence", "household", "tags"]
+        hidden = ["birth_date", "age", "id_type", "id_number_masked", "residence", "household", "tags", "sex", "status"]
         assert {key: data[key] for key in hidden} == dict.fromkeys(hidden, None)
         assert set(data) >= {"dwelling", "dwelling_name", "phone_masked", "sex"}
 
     def test_it_filters_like_the_page(self, cast, people):
         client = cast.client(cast.director)
-        assert names(client.get(RESIDENTS, {"q": ADULT_PHONE})) == {"王大明"}
+        assert names(client.post(SEARCH, {"number": ADULT_PHONE}, content_type="application/json")) == {"王大明"}
+        assert names(client.get(RESIDENTS, {"q": "王"})) == {"王大明", "王乐乐"}
         assert names(client.get(RESIDENTS, {"age": "0-13"})) == {"王乐乐"}
-        assert names(client.get(RESIDENTS, {"tag": "disabled"})) == {"王大明"}
-        assert client.get(RESIDENTS, {"tag": "disabled"}, HTTP_ACCEPT="application/json").status_code == 200
-        assert cast.client(cast.grid_leader).get(RESIDENTS, {"tag": "disabled"}).status_code == 400
+        assert names(client.get(RESIDENTS, {"tag": "disabled", "reason": "助残补贴"})) == {"王大明"}
+        assert cast.client(cast.grid_leader).get(RESIDENTS, {"tag": "disabled", "reason": "看看"}).status_code == 400
 
     def test_it_takes_as_many_queries_for_many_residents_as_for_few(self, cast, people):
         client = cast.client(cast.director)
@@ -93,6 +94,115 @@ class VisibilityTests:
                 relation="head",
             )
         assert query_counts(client, [RESIDENTS, HOUSEHOLDS]) == before
+
+
+class BirthDateTests:
+    @pytest.mark.parametrize("who", ["grid_leader", "grid_worker", "auditor"])
+    def test_it_gives_the_age_not_the_birth_date_to_who_may_not_reveal(self, cast, people, who):
+        # 410105********1234 hides exactly the birth date: both together would give the ID number back.
+        client = cast.client(getattr(cast, who))
+        for data in (client.get(f"{RESIDENTS}{people.adult.pk}/").json(), client.get(RESIDENTS).json()["results"][0]):
+            assert data["birth_date"] is None and isinstance(data["age"], int)
+        body = json.dumps(client.get(RESIDENTS).json())
+        assert "1980-05-01" not in body and "2018-08-08" not in body
+
+    def test_it_gives_the_birth_date_to_a_director(self, cast, people):
+        data = cast.client(cast.director).get(f"{RESIDENTS}{people.adult.pk}/").json()
+        assert data["birth_date"] == "1980-05-01" and data["age"] >= 40
+
+    def test_it_sorts_by_birth_date_only_for_who_sees_birth_dates(self, cast, people):
+        assert cast.client(cast.director).get(RESIDENTS, {"ordering": "-birth_date"}).status_code == 200
+        for who in ("grid_worker", "auditor", "building_leader"):
+            response = cast.client(getattr(cast, who)).get(RESIDENTS, {"ordering": "name,-birth_date"})
+            assert response.status_code == 400 and "ordering" in response.json(), who
+            assert cast.client(getattr(cast, who)).get(RESIDENTS, {"ordering": "name"}).status_code == 200, who
+
+
+class BuildingLeaderTests:
+    @pytest.mark.parametrize(
+        "params", [{"age": "0-13"}, {"residence": "registered"}, {"tag": "veteran"}, {"status": "archived"}]
+    )
+    def test_it_refuses_the_filters_a_building_leader_may_not_use(self, cast, people, params):
+        response = cast.client(cast.building_leader).get(RESIDENTS, params)
+        assert response.status_code == 400
+        assert "building leader" in json.dumps(response.json()) or "楼栋长" in json.dumps(
+            response.json(), ensure_ascii=False
+        )
+
+    def test_it_takes_a_building_leaders_name_and_compound(self, cast, people):
+        client = cast.client(cast.building_leader)
+        assert names(client.get(RESIDENTS, {"q": "大明", "compound": "T-C01", "status": "living"})) == {"王大明"}
+
+
+class NumberSearchTests:
+    def post(self, client, number, **query):
+        url = SEARCH + (f"?{'&'.join(f'{k}={v}' for k, v in query.items())}" if query else "")
+        return client.post(url, {"number": number}, content_type="application/json")
+
+    def test_it_refuses_a_number_in_the_query_string(self, cast, people):
+        for number in (ADULT_ID, ADULT_PHONE, "0371-60000000"):
+            response = cast.client(cast.director).get(RESIDENTS, {"q": number})
+            assert response.status_code == 400 and "/api/v1/residents/search/" in json.dumps(response.json())
+        assert not AuditEvent.objects.filter(action="pii.search").exists()
+
+    def test_it_finds_one_person_by_a_posted_number_and_logs_it_masked(self, cast, people):
+        client = cast.client(cast.grid_worker)
+        assert names(self.post(client, ADULT_ID)) == {"王大明"}
+        assert names(self.post(client, ADULT_PHONE)) == {"王大明"}
+        assert names(self.post(client, "13900000009")) == set()
+        events = list(AuditEvent.objects.filter(action="pii.search").order_by("id"))
+        assert [(e.actor, e.after["kind"], e.after["number"], e.after["rows"]) for e in events] == [
+            (cast.grid_worker, "id_number", ADULT_ID[:6] + "********" + ADULT_ID[-4:], 1),
+            (cast.grid_worker, "phone", "138****5678", 1),
+            (cast.grid_worker, "phone", "139****0009", 0),
+        ]
+        assert ADULT_ID not in str([e.after for e in events]) and ADULT_PHONE not in str([e.after for e in events])
+
+    def test_it_masks_a_landline_as_a_phone_number(self, cast, people):
+        services.resident_update(actor=None, resident=people.neighbour, phone="0371-60001234")
+        assert names(self.post(cast.client(cast.director), "0371-60001234")) == {"赵邻居"}
+        event = AuditEvent.objects.get(action="pii.search")
+        assert event.after["kind"] == "phone" and event.after["number"] == "037********34"
+
+    def test_it_keeps_the_scope_and_the_other_filters(self, cast, people):
+        assert names(self.post(cast.client(cast.outsider), ADULT_ID)) == set()
+        assert names(self.post(cast.client(cast.director), ADULT_ID, status="archived")) == set()
+
+    def test_it_refuses_building_leaders_and_bad_numbers(self, cast, people):
+        assert self.post(cast.client(cast.building_leader), ADULT_PHONE).status_code == 403
+        response = self.post(cast.client(cast.director), "王大明")
+        assert response.status_code == 400 and "number" in response.json()
+        assert not AuditEvent.objects.filter(action="pii.search").exists()
+
+    def test_it_limits_number_searches_per_user(self, cast, people, settings):
+        settings.PEOPLE_NUMBER_SEARCH_LIMIT = 3
+        client = cast.client(cast.director)
+        assert [self.post(client, ADULT_PHONE).status_code for _ in range(4)] == [200, 200, 200, 429]
+        assert (
+            cast.client(cast.grid_worker)
+            .post(SEARCH, {"number": ADULT_PHONE}, content_type="application/json")
+            .status_code
+            == 200
+        )
+        assert AuditEvent.objects.filter(action="pii.search").count() == 4
+
+
+class SensitiveTagTests:
+    def test_it_needs_a_reason_and_logs_each_filter(self, cast, people):
+        client = cast.client(cast.director)
+        response = client.get(RESIDENTS, {"tag": "disabled"})
+        assert response.status_code == 400 and "reason" in response.json()
+        assert not AuditEvent.objects.filter(action="pii.filter").exists()
+        assert names(client.get(RESIDENTS, {"tag": "disabled", "reason": "助残补贴"})) == {"王大明"}
+        event = AuditEvent.objects.get(action="pii.filter")
+        assert (event.actor, event.after["tag"], event.after["rows"], event.reason) == (
+            cast.director,
+            "disabled",
+            1,
+            "助残补贴",
+        )
+        client.get(RESIDENTS, {"tag": "veteran"})
+        assert AuditEvent.objects.filter(action="pii.filter").count() == 1  # plain tags are not logged
 
 
 class WriteTests:
@@ -173,3 +283,12 @@ class SchemaTests:
         assert {"/api/v1/residents/", "/api/v1/residents/{id}/", "/api/v1/households/"} <= set(schema["paths"])
         resident = schema["components"]["schemas"]["Resident"]["properties"]
         assert "id_number_masked" in resident and "id_number" not in resident
+
+    def test_it_documents_the_number_search(self, cast):
+        schema = cast.client(cast.director).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+        operation = schema["paths"]["/api/v1/residents/search/"]["post"]
+        body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        assert body.endswith("/NumberSearchRequest")
+        assert "number" in schema["components"]["schemas"]["NumberSearchRequest"]["properties"]
+        listed = schema["paths"]["/api/v1/residents/"]["get"]["parameters"]
+        assert {"q", "tag", "reason"} <= {parameter["name"] for parameter in listed}

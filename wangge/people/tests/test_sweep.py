@@ -74,7 +74,10 @@ class ReminderTests:
         assert (counts["due"], counts["expiring"], counts["expired"]) == (1, 1, 1)
         told = {(n.event, n.recipient) for n in reminders()}
         assert told == {
-            ("people.registration_due", cast.building_leader),  # the building's responsible person
+            # The building's responsible person is a building leader, who does not see registrations: the
+            # grid's staff are told instead.
+            ("people.registration_due", cast.grid_leader),
+            ("people.registration_due", cast.grid_worker),
             ("people.permit_expiring", cast.grid_worker),  # the dwelling's own comes before the building's
             ("people.permit_expired", cast.director),  # grid 002 has no staff of its own
         }
@@ -183,4 +186,5 @@ class ConcurrentSweepTests:
         assert sum(outcome["purged"] for outcome in outcomes) == 1
         assert AuditEvent.objects.filter(action="resident.purge").count() == 1
         keys = [n.dedupe_key for n in Notification.objects.filter(event__in=REMINDERS)]
-        assert len(keys) == len(set(keys)) == 3
+        # Two "due" (the grid leader and the grid worker) and two "expired" (a year on, both permits have run out).
+        assert len(keys) == len(set(keys)) == 4
