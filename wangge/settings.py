@@ -308,6 +308,10 @@ CACHES = {
     "progress": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": VAR_DIR / "progress"},
 }
 
+# Look-ups by a full ID or phone number: at most this many per user and window (each one is audited).
+PEOPLE_NUMBER_SEARCH_LIMIT = envint("WANGGE_PEOPLE_NUMBER_SEARCH_LIMIT", 30)
+PEOPLE_NUMBER_SEARCH_WINDOW_SECONDS = envint("WANGGE_PEOPLE_NUMBER_SEARCH_WINDOW_SECONDS", 600)
+
 # Excel ledgers: the largest workbook and the most rows one import takes.
 IMPORT_MAX_MB = envint("WANGGE_IMPORT_MAX_MB", 50)
 IMPORT_MAX_ROWS = envint("WANGGE_IMPORT_MAX_ROWS", 200_000)

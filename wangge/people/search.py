@@ -52,8 +52,8 @@ class TooManySearches(Exception):
 def number_limit() -> RateLimit:
     return RateLimit(
         "people_number_search",
-        limit=getattr(settings, "PEOPLE_NUMBER_SEARCH_LIMIT", 30),
-        window=getattr(settings, "PEOPLE_NUMBER_SEARCH_WINDOW_SECONDS", 600),
+        limit=settings.PEOPLE_NUMBER_SEARCH_LIMIT,
+        window=settings.PEOPLE_NUMBER_SEARCH_WINDOW_SECONDS,
     )
 
 
