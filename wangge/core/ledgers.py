@@ -624,7 +624,8 @@ def _check(
                         )
                         continue
                     first_rows[key] = number
-            progress("checking", result.total, max(estimate, result.total))
+            # A sheet without a declared size (openpyxl's own write-only files) has no estimate: total unknown.
+            progress("checking", result.total, estimate if estimate >= result.total else 0)
     finally:
         sheet.close()
     first_rows.clear()
