@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 
-from wangge.accounts.roles import REPORT_ROLES, Action
+from wangge.accounts.roles import REGISTER_ROLES, REPORT_ROLES, Action, Role
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -18,5 +18,8 @@ def navigation(request: HttpRequest) -> dict:
             "audit": user.can(Action.VIEW_AUDIT),
             # Filing cases as staff; read-only roles (auditors) don't.
             "report": user.is_superuser or bool(user.roles() & REPORT_ROLES),
+            # The people register: office staff the whole of it, building leaders their buildings' residents.
+            "register": user.is_superuser or bool(user.roles() & REGISTER_ROLES),
+            "residents": user.is_superuser or bool(user.roles() & (REGISTER_ROLES | {Role.BUILDING_LEADER})),
         }
     }

@@ -81,3 +81,9 @@ REPORT_ROLES = frozenset(
 def allows(role: str, action: str) -> bool:
     """Whether `role` may take `action` (within its membership's area)."""
     return action in MATRIX.get(role, frozenset())
+
+
+# Who works with the people register across their whole area. Volunteers and partner-unit representatives may
+# view places, but the register holds personal data they have no duty to see (PIPL: the minimum necessary);
+# building leaders see only the residents of the buildings they answer for (people.models.PeopleQuerySet).
+REGISTER_ROLES = frozenset({Role.SUBDISTRICT_ADMIN, Role.DIRECTOR, Role.GRID_LEADER, Role.GRID_WORKER, Role.AUDITOR})

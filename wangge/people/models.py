@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wangge.accounts.roles import Role
+from wangge.accounts.roles import REGISTER_ROLES, Role
 from wangge.core.models import ScopedModel, ScopedQuerySet
 from wangge.core.pii import BlindIndexField, BlindIndexSetField, EncryptedCharField, mask_name
 from wangge.people import tags as care_tags
@@ -59,9 +59,7 @@ class Relation(models.TextChoices):
     OTHER = "other", _("not related (tenant, carer ...)")
 
 
-# The roles that work with the register across their whole area. Volunteers and partner-unit representatives
-# may view places, but the register holds personal data they have no duty to see (PIPL: the minimum necessary).
-REGISTER_ROLES = frozenset({Role.SUBDISTRICT_ADMIN, Role.DIRECTOR, Role.GRID_LEADER, Role.GRID_WORKER, Role.AUDITOR})
+# REGISTER_ROLES (accounts.roles): the roles that work with the register across their whole area.
 
 
 class PeopleQuerySet(ScopedQuerySet):
