@@ -58,11 +58,28 @@ def record(
     area_path: str | None = None,
 ) -> AuditEvent:
     """Append one audit event for `actor` doing `action` to `instance` (actor None means the system)."""
+    event = _event(actor=actor, action=action, instance=instance, before=before, after=after, reason=reason)
+    if area_path is not None:
+        event.area_path = area_path
+    event.save()
+    return event
+
+
+def _event(
+    *,
+    actor: Any,
+    action: str,
+    instance: models.Model,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str,
+) -> AuditEvent:
+    """The unsaved audit event of one action on one row, with the request's id and address."""
     request = context.current()
     label = "system"
     if actor is not None:
         label = getattr(actor, "display_name", "") or actor.get_username()
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
         actor_label=label[:150],
         action=action,
@@ -74,7 +91,7 @@ def record(
         reason=reason[:300],
         request_id=request.request_id,
         ip=request.ip,
-        area_path=area_path if area_path is not None else getattr(instance, "area_path", "") or "",
+        area_path=getattr(instance, "area_path", "") or "",
     )
 
 
@@ -106,25 +123,8 @@ def record_many(
     is audited row by row without a round trip per row."""
     if not items:
         return 0
-    request = context.current()
-    label = "system"
-    if actor is not None:
-        label = getattr(actor, "display_name", "") or actor.get_username()
     events = [
-        AuditEvent(
-            actor=actor if actor is not None and actor.pk else None,
-            actor_label=label[:150],
-            action=action,
-            object_type=instance._meta.label_lower,
-            object_id=str(instance.pk),
-            object_repr=describe(instance),
-            before=before,
-            after=after,
-            reason=reason[:300],
-            request_id=request.request_id,
-            ip=request.ip,
-            area_path=getattr(instance, "area_path", "") or "",
-        )
+        _event(actor=actor, action=action, instance=instance, before=before, after=after, reason=reason)
         for instance, before, after in items
     ]
     AuditEvent.objects.bulk_create(events, batch_size=1000)

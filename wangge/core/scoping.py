@@ -22,6 +22,15 @@ def ensure_in_scope(instance: models.Model, *, actor, action: str) -> None:
         raise PermissionDenied(_("This would move the record outside the areas you are responsible for."))
 
 
+def check_actor_may(actor, action: str, path: str) -> None:
+    """Before a write: the actor holds `action` somewhere above `path`, or PermissionDenied (the system may)."""
+    if actor is None:
+        return
+    prefixes = actor.area_prefixes(action)
+    if prefixes is not None and not any(path.startswith(p) for p in prefixes):
+        raise PermissionDenied(_("You are not responsible for this area."))
+
+
 def get_for_user(queryset: models.QuerySet, user, action: str = "view", **lookup) -> M:
     """The one row matching `lookup` that `user` may see; 404 when out of scope, 403 when seen but not `action`."""
     try:

@@ -10,7 +10,7 @@ import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, Q
 from django.urls import reverse
@@ -22,7 +22,7 @@ from wangge.accounts.roles import Action, Role
 from wangge.core import audit, context, notifications
 from wangge.core.models import AuditEvent, Notification
 from wangge.core.pii import mask_name
-from wangge.core.scoping import ensure_in_scope
+from wangge.core.scoping import check_actor_may, ensure_in_scope
 from wangge.core.validators import (
     id_number_birth_date,
     normalize_id_number,
@@ -68,14 +68,6 @@ RESIDENT_FIELDS = (
     "sensitive_tags",
     "moved_in_on",
 )
-
-
-def _check_actor_may(actor: User | None, action: str, path: str) -> None:
-    if actor is None:
-        return
-    prefixes = actor.area_prefixes(action)
-    if prefixes is not None and not any(path.startswith(p) for p in prefixes):
-        raise PermissionDenied(_("You are not responsible for this area."))
 
 
 def _apply(resident: Resident, fields: dict[str, Any]) -> None:
@@ -198,7 +190,7 @@ def _check_unique(resident: Resident) -> None:
 
 
 def _save(resident: Resident, *, actor: User | None, action: str, verb: str, before: dict | None) -> Resident:
-    _check_actor_may(actor, action, resident.dwelling.area_path)
+    check_actor_may(actor, action, resident.dwelling.area_path)
     resident_validate(resident)
     _check_unique(resident)
     resident.save()
@@ -225,7 +217,7 @@ def resident_create(*, actor: User | None, **fields: Any) -> Resident:
 def resident_update(*, actor: User | None, resident: Resident, **fields: Any) -> Resident:
     """Change a living resident's details; archived records are read-only until purged."""
     resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    _check_actor_may(actor, Action.CHANGE, resident.area_path)
+    check_actor_may(actor, Action.CHANGE, resident.area_path)
     if resident.status != ResidentStatus.LIVING:
         raise ValidationError(_("This resident has moved out or died; the archived record cannot be changed."))
     before = audit.snapshot(resident)
@@ -241,7 +233,7 @@ def resident_archive(
     if status not in (ResidentStatus.MOVED_OUT, ResidentStatus.DECEASED):
         raise ValidationError({"status": _("Choose moved out or deceased.")})
     resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    _check_actor_may(actor, Action.CHANGE, resident.area_path)
+    check_actor_may(actor, Action.CHANGE, resident.area_path)
     if resident.status != ResidentStatus.LIVING:
         raise ValidationError(_("This resident is already archived."))
     validate_calendar_date(on)
@@ -458,7 +450,7 @@ def _household_save(
     household: Household, *, actor: User | None, action: str, verb: str, before: dict | None
 ) -> Household:
     household_validate(household)
-    _check_actor_may(actor, action, household.dwelling.area_path)
+    check_actor_may(actor, action, household.dwelling.area_path)
     clash = Household.objects.filter(community=household.community, number__iexact=household.number).exclude(
         pk=household.pk
     )
@@ -483,7 +475,7 @@ def household_create(*, actor: User | None, dwelling: Dwelling, number: str, not
 def household_update(*, actor: User | None, household: Household, **fields: Any) -> Household:
     """Change a household's number, note or dwelling; its living members move with it."""
     household = Household.objects.select_for_update().get(pk=household.pk)
-    _check_actor_may(actor, Action.CHANGE, household.area_path)
+    check_actor_may(actor, Action.CHANGE, household.area_path)
     before = audit.snapshot(household)
     for name, value in fields.items():
         if name not in ("number", "note", "dwelling"):
@@ -508,7 +500,7 @@ def registration_create(
     expires_on: datetime.date | None = None,
 ) -> ResidenceRegistration:
     """Record a residence registration (居住登记), and the residence permit when one was issued."""
-    _check_actor_may(actor, Action.CHANGE, resident.area_path)
+    check_actor_may(actor, Action.CHANGE, resident.area_path)
     errors: dict[str, list[str]] = {}
     resident = Resident.objects.select_for_update().get(pk=resident.pk)  # its status now, not when it was read
     if resident.status != ResidentStatus.LIVING:

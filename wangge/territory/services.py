@@ -18,7 +18,7 @@ from wangge.accounts.models import Membership, User
 from wangge.accounts.roles import SCOPE_KINDS, Action, Role
 from wangge.core import audit
 from wangge.core.coords import validate_wgs84
-from wangge.core.scoping import ensure_in_scope
+from wangge.core.scoping import check_actor_may, ensure_in_scope
 from wangge.core.validators import validate_phone
 from wangge.territory import geo, selectors, signals
 from wangge.territory.models import (
@@ -40,15 +40,6 @@ from wangge.territory.models import (
 POINT_TOLERANCE_DEG = 0.0005
 
 Place = Compound | Building | Dwelling | Shop
-
-
-def _check_actor_may(actor: User | None, action: str, path: str) -> None:
-    """Before a write: the actor holds `action` somewhere above `path` (the system always may)."""
-    if actor is None:
-        return
-    prefixes = actor.area_prefixes(action)
-    if prefixes is not None and not any(path.startswith(p) for p in prefixes):
-        raise PermissionDenied(_("You are not responsible for this area."))
 
 
 def _save(instance: models.Model, *, actor: User | None, action: str, verb: str, before: dict | None) -> Any:
@@ -194,7 +185,7 @@ def _area_create(
     _area_validate(area)
     area.path = Area.path_for(area.code, area.kind)
     if parent is not None:
-        _check_actor_may(actor, Action.ADD, parent.path)
+        check_actor_may(actor, Action.ADD, parent.path)
     elif actor is not None and not actor.is_superuser:
         raise PermissionDenied(_("Only an administrator can create a top-level area."))
     _boundary_validate(area, siblings_check=siblings_check)
@@ -211,7 +202,7 @@ def _area_update(*, actor: User | None, area: Area, siblings_check: bool, **fiel
     for frozen in ("code", "kind", "parent", "path"):
         if frozen in fields:
             raise ValidationError({frozen: _("The code and the place of an area in the tree cannot be changed.")})
-    _check_actor_may(actor, Action.CHANGE, area.path)
+    check_actor_may(actor, Action.CHANGE, area.path)
     before = audit.snapshot(area)
     _apply(area, fields)
     _boundary_validate(area, siblings_check=siblings_check)
@@ -227,7 +218,7 @@ def grids_import(*, actor: User | None, community: Area, features: list[dict]) -
     """
     if community.kind != AreaKind.COMMUNITY:
         raise ValidationError(_("Grids are imported into a community."))
-    _check_actor_may(actor, Action.CHANGE, community.path)
+    check_actor_may(actor, Action.CHANGE, community.path)
     errors: list[str] = []
     parsed: dict[str, tuple[str, dict, Any]] = {}
     for number, feature in enumerate(features, start=1):
@@ -292,7 +283,7 @@ def compound_create(*, actor: User | None, **fields: Any) -> Compound:
     _apply(compound, fields)
     _grid_from_point(compound)
     _require_grid(compound.area if compound.area_id else None)
-    _check_actor_may(actor, Action.ADD, compound.area.path)
+    check_actor_may(actor, Action.ADD, compound.area.path)
     _check_point(compound, compound.area)
     return _save(compound, actor=actor, action=Action.ADD, verb="create", before=None)
 
@@ -300,7 +291,7 @@ def compound_create(*, actor: User | None, **fields: Any) -> Compound:
 @transaction.atomic
 def compound_update(*, actor: User | None, compound: Compound, **fields: Any) -> Compound:
     """Change a compound; moving it to another grid moves its buildings, dwellings and assignments too."""
-    _check_actor_may(actor, Action.CHANGE, compound.area_path)
+    check_actor_may(actor, Action.CHANGE, compound.area_path)
     before = audit.snapshot(compound)
     old_path = compound.area_path
     _apply(compound, fields)
@@ -338,14 +329,14 @@ def building_create(*, actor: User | None, **fields: Any) -> Building:
     building = Building()
     _apply(building, fields)
     _building_prepare(building)
-    _check_actor_may(actor, Action.ADD, building.compute_area_path())
+    check_actor_may(actor, Action.ADD, building.compute_area_path())
     return _save(building, actor=actor, action=Action.ADD, verb="create", before=None)
 
 
 @transaction.atomic
 def building_update(*, actor: User | None, building: Building, **fields: Any) -> Building:
     """Change a building."""
-    _check_actor_may(actor, Action.CHANGE, building.area_path)
+    check_actor_may(actor, Action.CHANGE, building.area_path)
     before = audit.snapshot(building)
     old_path = building.area_path
     _apply(building, fields)
@@ -359,7 +350,7 @@ def building_update(*, actor: User | None, building: Building, **fields: Any) ->
 @transaction.atomic
 def dwelling_create(*, actor: User | None, building: Building, number: str, unit: str = "") -> Dwelling:
     """A new dwelling in a building."""
-    _check_actor_may(actor, Action.ADD, building.area_path)
+    check_actor_may(actor, Action.ADD, building.area_path)
     dwelling = Dwelling(building=building, unit=unit.strip(), number=number.strip())
     return _save(dwelling, actor=actor, action=Action.ADD, verb="create", before=None)
 
@@ -372,7 +363,7 @@ def shop_create(*, actor: User | None, **fields: Any) -> Shop:
     _grid_from_point(shop)
     shop.licence_number = (shop.licence_number or "").strip() or None
     _require_grid(shop.area if shop.area_id else None)
-    _check_actor_may(actor, Action.ADD, shop.area.path)
+    check_actor_may(actor, Action.ADD, shop.area.path)
     _normalise_phone(shop)
     _check_point(shop, shop.area)
     return _save(shop, actor=actor, action=Action.ADD, verb="create", before=None)
@@ -381,7 +372,7 @@ def shop_create(*, actor: User | None, **fields: Any) -> Shop:
 @transaction.atomic
 def shop_update(*, actor: User | None, shop: Shop, **fields: Any) -> Shop:
     """Change a shop; its assignments follow it to another grid."""
-    _check_actor_may(actor, Action.CHANGE, shop.area_path)
+    check_actor_may(actor, Action.CHANGE, shop.area_path)
     before = audit.snapshot(shop)
     old_path = shop.area_path
     _apply(shop, fields)
@@ -408,14 +399,14 @@ def partner_unit_create(*, actor: User | None, **fields: Any) -> PartnerUnit:
     unit = PartnerUnit()
     _apply(unit, fields)
     _partner_prepare(unit)
-    _check_actor_may(actor, Action.ADD, unit.area.path)
+    check_actor_may(actor, Action.ADD, unit.area.path)
     return _save(unit, actor=actor, action=Action.ADD, verb="create", before=None)
 
 
 @transaction.atomic
 def partner_unit_update(*, actor: User | None, partner_unit: PartnerUnit, **fields: Any) -> PartnerUnit:
     """Change a partner unit."""
-    _check_actor_may(actor, Action.CHANGE, partner_unit.area_path)
+    check_actor_may(actor, Action.CHANGE, partner_unit.area_path)
     before = audit.snapshot(partner_unit)
     _apply(partner_unit, fields)
     _partner_prepare(partner_unit)
@@ -448,7 +439,7 @@ def person_works_in(person: User, path: str) -> bool:
 @transaction.atomic
 def assignment_create(*, actor: User | None, person: User, place: Place, duty: str = "") -> Assignment:
     """`person` answers for `place` (包干到人). The person must work in the place's area."""
-    _check_actor_may(actor, Action.ASSIGN, place.area_path)
+    check_actor_may(actor, Action.ASSIGN, place.area_path)
     if not person_covers(person, place.area_path):
         raise ValidationError(
             {"person": _("%(person)s does not work in the area of %(place)s.") % {"person": person, "place": place}}
@@ -463,7 +454,7 @@ def assignment_create(*, actor: User | None, person: User, place: Place, duty: s
 @transaction.atomic
 def assignment_end(*, actor: User | None, assignment: Assignment) -> Assignment:
     """The person no longer answers for the place (kept for history)."""
-    _check_actor_may(actor, Action.ASSIGN, assignment.area_path)
+    check_actor_may(actor, Action.ASSIGN, assignment.area_path)
     before = audit.snapshot(assignment)
     assignment.active = False
     return _save(assignment, actor=actor, action=Action.ASSIGN, verb="end", before=before)
@@ -477,7 +468,7 @@ def leadership_group_create(*, actor: User | None, area: Area, name: str, publis
     """A community's leadership group (领导小组)."""
     if area.kind != AreaKind.COMMUNITY:
         raise ValidationError({"area": _("A leadership group belongs to a community.")})
-    _check_actor_may(actor, Action.ASSIGN, area.path)
+    check_actor_may(actor, Action.ASSIGN, area.path)
     group = LeadershipGroup(area=area, name=name.strip(), published=published)
     return _save(group, actor=actor, action=Action.ASSIGN, verb="create", before=None)
 
@@ -487,7 +478,7 @@ def leadership_member_add(
     *, actor: User | None, group: LeadershipGroup, person: User, position: str, duty: str = "", order: int = 0
 ) -> LeadershipMember:
     """Add a person to a leadership group; they must work in its community."""
-    _check_actor_may(actor, Action.ASSIGN, group.area_path)
+    check_actor_may(actor, Action.ASSIGN, group.area_path)
     if not person_works_in(person, group.area_path):
         raise ValidationError({"person": _("%(person)s does not work in this community.") % {"person": person}})
     member = LeadershipMember(group=group, person=person, position=position, duty=duty.strip(), order=order)
@@ -509,5 +500,5 @@ def role_grant(
         raise ValidationError({"role": _("This role cannot be granted at this level.")})
     path = compound.area_path if compound is not None else area.path
     name = compound.name if compound is not None else area.name
-    _check_actor_may(actor, Action.MANAGE_MEMBERS, path)
+    check_actor_may(actor, Action.MANAGE_MEMBERS, path)
     return account_services.membership_grant(actor=actor, user=user, role=role, scope_path=path, scope_name=name)
