@@ -7,7 +7,7 @@ under a token (`?match=<token>`): the number never goes into a URL (see `people.
 """
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -49,8 +49,18 @@ def _may(model: type[Model], user: User, action: str, pk: int) -> bool:
     return model.objects.for_user(user, action).filter(pk=pk).exists()
 
 
-def _refuse(form: Form, error: PermissionDenied) -> None:
-    form.add_error(None, str(error) or _("You may not do this here."))
+T = TypeVar("T")
+
+
+def _submit(form: Form, write: Callable[[], T]) -> T | None:
+    """Run a service for a valid form; its refusals land on the form (fields, or the whole form) and give None."""
+    try:
+        return write()
+    except ValidationError as error:
+        forms.add_service_errors(form, error)
+    except PermissionDenied as error:
+        form.add_error(None, str(error) or _("You may not do this here."))
+    return None
 
 
 # Excel exports of the lists
@@ -292,13 +302,8 @@ def resident_create(request: HttpRequest) -> HttpResponse:
     initial = {key: request.GET[key] for key in ("dwelling", "household") if request.GET.get(key, "").isdigit()}
     form = forms.ResidentForm(request.POST or None, user=request.user, action=Action.ADD, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            resident = services.resident_create(actor=request.user, **form.service_data())
-        except ValidationError as error:
-            forms.add_service_errors(form, error)
-        except PermissionDenied as error:
-            _refuse(form, error)
-        else:
+        resident = _submit(form, lambda: services.resident_create(actor=request.user, **form.service_data()))
+        if resident is not None:
             messages.success(request, _("Saved: %(name)s") % {"name": resident.name})
             return redirect("people:resident_detail", pk=resident.pk)
     return _resident_form_page(request, form, None)
@@ -313,15 +318,12 @@ def resident_update(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("people:resident_detail", pk=resident.pk)
     form = forms.ResidentForm(request.POST or None, user=request.user, action=Action.CHANGE, resident=resident)
     if request.method == "POST" and form.is_valid():
-        try:
-            resident = services.resident_update(actor=request.user, resident=resident, **form.service_data())
-        except ValidationError as error:
-            forms.add_service_errors(form, error)
-        except PermissionDenied as error:
-            _refuse(form, error)
-        else:
-            messages.success(request, _("Saved: %(name)s") % {"name": resident.name})
-            return redirect("people:resident_detail", pk=resident.pk)
+        saved = _submit(
+            form, lambda: services.resident_update(actor=request.user, resident=resident, **form.service_data())
+        )
+        if saved is not None:
+            messages.success(request, _("Saved: %(name)s") % {"name": saved.name})
+            return redirect("people:resident_detail", pk=saved.pk)
     return _resident_form_page(request, form, resident)
 
 
@@ -335,15 +337,13 @@ def resident_archive(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.ArchiveForm(request.POST or None, initial={"on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            services.resident_archive(
+        archived = _submit(
+            form,
+            lambda: services.resident_archive(
                 actor=request.user, resident=resident, status=data["status"], on=data["on"], reason=data["reason"]
-            )
-        except ValidationError as error:
-            forms.add_service_errors(form, error)
-        except PermissionDenied as error:
-            _refuse(form, error)
-        else:
+            ),
+        )
+        if archived is not None:
             messages.success(request, _("Archived: %(name)s") % {"name": resident.name})
             return redirect("people:resident_detail", pk=resident.pk)
     return render(request, "people/resident_archive.html", {"form": form, "resident": resident})
@@ -355,13 +355,10 @@ def registration_create(request: HttpRequest, pk: int) -> HttpResponse:
     resident = get_for_user(Resident.objects.select_related("dwelling__building"), request.user, Action.CHANGE, pk=pk)
     form = forms.RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.registration_create(actor=request.user, resident=resident, **form.cleaned_data)
-        except ValidationError as error:
-            forms.add_service_errors(form, error)
-        except PermissionDenied as error:
-            _refuse(form, error)
-        else:
+        registration = _submit(
+            form, lambda: services.registration_create(actor=request.user, resident=resident, **form.cleaned_data)
+        )
+        if registration is not None:
             messages.success(request, _("Residence registration recorded."))
             return redirect("people:resident_detail", pk=resident.pk)
     return render(request, "people/registration_form.html", {"form": form, "resident": resident})
@@ -423,18 +420,16 @@ def _household_form(request: HttpRequest, household: Household | None) -> HttpRe
         initial = {"dwelling": request.GET["dwelling"]}
     form = forms.HouseholdForm(request.POST or None, user=request.user, action=action, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            if household is None:
-                household = services.household_create(actor=request.user, **form.cleaned_data)
-            else:
-                household = services.household_update(actor=request.user, household=household, **form.cleaned_data)
-        except ValidationError as error:
-            forms.add_service_errors(form, error)
-        except PermissionDenied as error:
-            _refuse(form, error)
+        if household is None:
+            saved = _submit(form, lambda: services.household_create(actor=request.user, **form.cleaned_data))
         else:
-            messages.success(request, _("Saved: %(household)s") % {"household": household})
-            return redirect("people:household_detail", pk=household.pk)
+            saved = _submit(
+                form,
+                lambda: services.household_update(actor=request.user, household=household, **form.cleaned_data),
+            )
+        if saved is not None:
+            messages.success(request, _("Saved: %(household)s") % {"household": saved})
+            return redirect("people:household_detail", pk=saved.pk)
     return render(request, "people/household_form.html", {"form": form, "household": household})
 
 
