@@ -1,6 +1,10 @@
 """Helpers shared by the apps' tests (kept in the package so every app's tests import them the same way)."""
 
-from django.db import connection
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -15,3 +19,25 @@ def query_counts(client: Client, urls: list[str]) -> dict[str, int]:
         assert response.status_code == 200, url  # noqa: S101 - a test helper: a failing page fails the test
         counts[url] = len(context.captured_queries)
     return counts
+
+
+def race(*jobs: Callable[[], Any]) -> list[Any]:
+    """Run the jobs at the same moment, each in its own thread and database connection; return their outcomes."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list = [None] * len(jobs)
+
+    def run(index, job):
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = job()
+        except Exception as error:  # noqa: BLE001 - the outcome is what the test inspects
+            outcomes[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes

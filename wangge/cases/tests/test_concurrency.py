@@ -4,14 +4,13 @@ Meant for PostgreSQL, where row locks make the second transaction wait and then 
 it runs on SQLite too, where the database lock serialises the writers.
 """
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from wangge.cases import services
 from wangge.cases.models import Case, CaseEvent, Category
 from wangge.core.notifications import Notification
+from wangge.core.testing import race
 
 # Committed data that other connections can see; the seeded categories and trades are restored afterwards.
 pytestmark = [
@@ -30,28 +29,6 @@ def reported(cast, settings, tmp_path):
     return services.case_report(
         actor=None, category=category, description="楼道噪声", source="resident", compound=cast.compound1
     )
-
-
-def race(*jobs):
-    """Run the jobs at the same moment, each in its own thread and database connection; return their outcomes."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = job()
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test inspects
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 class ConcurrentActionTests:

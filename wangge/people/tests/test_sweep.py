@@ -3,15 +3,15 @@
 import datetime
 import itertools
 import json
-import threading
 import zoneinfo
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from wangge.core import sweep
 from wangge.core.models import AuditEvent
 from wangge.core.notifications import Notification
+from wangge.core.testing import race
 from wangge.people import services
 from wangge.people.models import ResidenceRegistration, Resident, ResidentStatus
 from wangge.territory import services as territory_services
@@ -152,28 +152,6 @@ class PurgeTests:
         for clear in ("慕容", "13700001111", "0001111", "G0000", "JZZ"):
             assert clear not in text
         assert event.before["registrations"] == 1
-
-
-def race(*jobs):
-    """Run the jobs at the same moment, each in its own thread and database connection; return their outcomes."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = job()
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test inspects
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
