@@ -23,8 +23,6 @@ from wangge.territory.models import Area, AreaKind
 
 # Who registers: everyone living here whose household registration (户籍) is elsewhere.
 REGISTRABLE = (Residence.FLOATING, Residence.PERMANENT)
-# The floating population is the office's work: the register's roles, without building leaders' narrow view.
-OFFICE_ROLES = REGISTER_ROLES
 
 
 class Stage:
@@ -44,7 +42,7 @@ def office_prefixes(user: User, action: str = Action.VIEW) -> list[str] | None:
     """Path prefixes under which `user` takes `action` through an office role (None: everywhere)."""
     if user is None or not user.is_authenticated:
         return []
-    return user.area_prefixes(action, roles=OFFICE_ROLES)
+    return user.area_prefixes(action, roles=REGISTER_ROLES)
 
 
 def may_see(user: User, action: str = Action.VIEW) -> bool:

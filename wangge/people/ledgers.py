@@ -66,11 +66,9 @@ def _in_scope(ctx: ImportContext, path: str) -> bool:
         return False
     if ctx.actor is None:
         return True
-    for action in (Action.ADD, Action.CHANGE):
-        prefixes = ctx.actor.area_prefixes(action)
-        if prefixes is not None and not any(path.startswith(p) for p in prefixes):
-            return False
-    return True
+    if "rights" not in ctx.memo:  # asked for every row: the actor's prefixes are read once per pass
+        ctx.memo["rights"] = [ctx.actor.area_prefixes(action) for action in (Action.ADD, Action.CHANGE)]
+    return all(prefixes is None or any(path.startswith(p) for p in prefixes) for prefixes in ctx.memo["rights"])
 
 
 def _dwellings(ctx: ImportContext) -> dict[tuple[str, str, str], tuple[int, str]]:
