@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "wangge.people",
     "wangge.cases",
     "wangge.open311",
+    "wangge.inspections",
     "wangge.demo",
 ]
 

@@ -87,3 +87,11 @@ def allows(role: str, action: str) -> bool:
 # view places, but the register holds personal data they have no duty to see (PIPL: the minimum necessary);
 # building leaders see only the residents of the buildings they answer for (people.models.PeopleQuerySet).
 REGISTER_ROLES = frozenset({Role.SUBDISTRICT_ADMIN, Role.DIRECTOR, Role.GRID_LEADER, Role.GRID_WORKER, Role.AUDITOR})
+
+
+# Who inspects places against a checklist (巡查): the office and the grid staff. Inspections open rectification
+# cases, so these are field roles of the closed loop too.
+INSPECT_ROLES = frozenset({Role.SUBDISTRICT_ADMIN, Role.DIRECTOR, Role.GRID_LEADER, Role.GRID_WORKER})
+# Who edits the inspection standards (checklists), schedules and the red/black list: the community director
+# (第一责任人) and the subdistrict above. Checklists are shared standards, like case categories.
+STANDARD_ROLES = frozenset({Role.SUBDISTRICT_ADMIN, Role.DIRECTOR})

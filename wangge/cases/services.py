@@ -21,6 +21,7 @@ from wangge.accounts.models import User
 from wangge.accounts.roles import REPORT_ROLES, Action
 from wangge.cases import workflow
 from wangge.cases.models import (
+    OPEN_STATES,
     Case,
     CaseEvent,
     CasePhoto,
@@ -333,10 +334,14 @@ def case_act(
     hours: int | None = None,
     approve: bool | None = None,
     photos: Iterable = (),
+    deadline_hours: int | None = None,
+    by_inspection: bool = False,
     now: datetime.datetime | None = None,
 ) -> Case:
     """Take one action of the transition table on a case, as `actor` (see workflow.TRANSITIONS).
 
+    `by_inspection`: the action is taken by an inspection of the case's place (workflow.may_by_inspection);
+    only the inspections service says so. `deadline_hours` replaces the category's deadline at first dispatch.
     Returns the case as it is now; the instance passed in is left as it was loaded.
     """
     now = now or timezone.now()
@@ -352,7 +357,11 @@ def case_act(
         raise ValidationError(
             _("A case that is %(state)s cannot be given this action.") % {"state": locked.get_state_display()}
         )
-    if not workflow.may(action, state=locked.state, roles=actor.roles_at(locked.area_path), case_level=locked.level):
+    roles = actor.roles_at(locked.area_path)
+    allowed = workflow.may(action, state=locked.state, roles=roles, case_level=locked.level) or (
+        by_inspection and workflow.may_by_inspection(action, state=locked.state, roles=roles, source=locked.source)
+    )
+    if not allowed:
         raise PermissionDenied(_("Your role does not allow this action on this case."))
     note = (note or "").strip()
     if "note" in transition.needs:
@@ -374,6 +383,8 @@ def case_act(
                 hours=hours,
                 approve=approve,
                 photos=photos,
+                deadline_hours=deadline_hours,
+                by_inspection=by_inspection,
                 now=now,
             )
             or {}
@@ -411,7 +422,15 @@ def _reject(case: Case, *, reason: str, **unused: Any) -> dict:
     return {"reason": reason}
 
 
-def _dispatch(case: Case, *, assignee: User | None, department: str, now: datetime.datetime, **unused: Any) -> dict:
+def _dispatch(
+    case: Case,
+    *,
+    assignee: User | None,
+    department: str,
+    deadline_hours: int | None,
+    now: datetime.datetime,
+    **unused: Any,
+) -> dict:
     department = (department or "").strip()
     _require(assignee is not None or bool(department), "assignee", _("Choose who handles the case."))
     if assignee is not None:
@@ -428,12 +447,16 @@ def _dispatch(case: Case, *, assignee: User | None, department: str, now: dateti
     if case.dispatched_at is None:
         # The clock starts at the first dispatch; a re-dispatch keeps the deadline.
         case.dispatched_at = now
-        case.deadline_at = add_hours(now, case.category.deadline_hours, working=case.category.working_hours)
+        hours = deadline_hours or case.category.deadline_hours
+        case.deadline_at = add_hours(now, hours, working=case.category.working_hours)
     return {"assignee": assignee.get_username() if assignee else "", "department": case.department}
 
 
-def _handle(case: Case, *, actor: User, photos: list, now: datetime.datetime, **unused: Any) -> dict:
-    if case.category.photo_required:
+def _handle(
+    case: Case, *, actor: User, photos: list, by_inspection: bool, now: datetime.datetime, **unused: Any
+) -> dict:
+    # A re-inspection that finds the place fixed is itself the evidence of handling.
+    if case.category.photo_required and not by_inspection:
         _require(bool(photos), "photos", _("This category needs a photo after handling."))
     _require(len(photos) <= MAX_PHOTOS, "photos", _("At most %(n)d photos.") % {"n": MAX_PHOTOS})
     _store_photos(case, photos, PhotoKind.AFTER, actor)
@@ -549,6 +572,84 @@ def _after(case: Case, action: str) -> None:
             )
     elif action == "reopen":
         _notify(case, "reopened", _("Case %(number)s was reopened") % {"number": case.number})
+
+
+# Rectification (整改): cases opened and verified by inspections
+
+
+@transaction.atomic
+def rectification_open(
+    *,
+    actor: User,
+    category: Category,
+    description: str,
+    assignee: User,
+    deadline_hours: int,
+    compound: Compound | None = None,
+    shop: Shop | None = None,
+    area: Area | None = None,
+    address: str = "",
+    photos: Iterable = (),
+    now: datetime.datetime | None = None,
+) -> Case:
+    """A rectification case for a failure an inspection found: reported, registered and dispatched at once.
+
+    An inspection by standard needs no registration check (the inspector is staff measuring against a
+    standard); the case goes straight to `assignee` (the place's responsible person) with its own deadline.
+    """
+    now = now or timezone.now()
+    case = case_report(
+        actor=actor,
+        category=category,
+        description=description,
+        source=Source.INSPECTION,
+        compound=compound,
+        shop=shop,
+        area=area,
+        address=address,
+        photos=photos,
+        now=now,
+    )
+    case = case_act(actor=actor, case=case, action="register", by_inspection=True, now=now)
+    return case_act(
+        actor=actor,
+        case=case,
+        action="dispatch",
+        assignee=assignee,
+        deadline_hours=deadline_hours,
+        by_inspection=True,
+        now=now,
+    )
+
+
+@transaction.atomic
+def case_reinspect(*, actor: User, case: Case, passed: bool, note: str, now: datetime.datetime | None = None) -> Case:
+    """What a re-inspection of the place found: fixed verifies and closes the case, not fixed sends it back.
+
+    A case not yet reported handled is handled by the re-inspection itself when it finds the place fixed. A case
+    still being handled that is found not fixed keeps its course; the timeline records the re-inspection.
+    """
+    now = now or timezone.now()
+    steps: list[str]
+    if passed:
+        steps = {
+            State.DISPATCHED: ["handle", "verify", "close"],
+            State.IN_PROGRESS: ["handle", "verify", "close"],
+            State.HANDLED: ["verify", "close"],
+            State.VERIFIED: ["close"],
+        }.get(case.state, [])
+    else:
+        steps = ["rework"] if case.state == State.HANDLED else []
+    for action in steps:
+        case = case_act(actor=actor, case=case, action=action, note=note, by_inspection=True, now=now)
+    if not steps and case.state in OPEN_STATES:
+        locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+        locked.version += 1
+        locked.save(update_fields=["version", "updated_at"])
+        _event(locked, "reinspect", actor, at=now, from_state=locked.state, note=note, data={"passed": passed})
+        audit.record(actor=actor, action="case.reinspect", instance=locked, reason=note[:300])
+        case = locked
+    return case
 
 
 # The reporter's loop (through the tracking link)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.roles import Role
-from wangge.cases.models import OPEN_STATES, Level, State
+from wangge.cases.models import OPEN_STATES, Level, Source, State
 
 S = State
 R = Role
@@ -109,6 +109,25 @@ def may(action: str, *, state: str, roles: set[str], case_level: str) -> bool:
     if roles & transition.roles:
         return True
     return transition.building_leader and R.BUILDING_LEADER in roles and case_level == Level.COMPOUND
+
+
+# A rectification case (source "inspection") is run by the inspection that found the failure: the inspector
+# registers it and dispatches it to the place's responsible person, and a re-inspection of the place verifies
+# it or sends it back (domain.md: "verify: the reporter or inspector checks"). Grid workers inspect, so
+# these actions are open to every field role, but only through an inspection (cases.services.by_inspection).
+INSPECTION_ACTIONS = frozenset({"register", "dispatch", "handle", "verify", "rework", "close"})
+
+
+def may_by_inspection(action: str, *, state: str, roles: set[str], source: str) -> bool:
+    """Whether an inspector holding `roles` may take `action` on a rectification case through an inspection."""
+    transition = TRANSITIONS.get(action)
+    return (
+        source == Source.INSPECTION
+        and action in INSPECTION_ACTIONS
+        and transition is not None
+        and state in transition.sources
+        and bool(roles & FIELD)
+    )
 
 
 def target_state(action: str, state: str) -> str:

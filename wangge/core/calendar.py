@@ -72,8 +72,8 @@ def is_working_day(day: datetime.date) -> bool:
     return _weekday_rule(day, kind)
 
 
-class _Days:
-    """The calendar's exceptions for the days one computation touches, read a window at a time."""
+class WorkingDays:
+    """Which days are worked, for one computation: the calendar's exceptions read a window at a time."""
 
     def __init__(self, first: datetime.date, last: datetime.date) -> None:
         self.kinds: dict[datetime.date, str] = {}
@@ -93,6 +93,14 @@ class _Days:
         elif day < self.first:
             self._load(min(day, self.first - datetime.timedelta(_WINDOW_DAYS)), self.first - datetime.timedelta(days=1))
         return _weekday_rule(day, self.kinds.get(day))
+
+    def on_or_after(self, day: datetime.date) -> datetime.date:
+        """`day` if it is worked, else the next working day (a period ending on a rest day runs on to it)."""
+        for _step in range(_GIVE_UP_DAYS):
+            if self.is_working(day):
+                return day
+            day += datetime.timedelta(days=1)
+        raise ImproperlyConfigured(f"the working calendar has no working day for {_GIVE_UP_DAYS} days")
 
 
 def _periods_of(day: datetime.date, periods: list[Period], zone: ZoneInfo) -> Iterable[tuple[datetime.datetime, ...]]:
@@ -133,7 +141,7 @@ def add_hours(start: datetime.datetime, hours: float, *, working: bool) -> datet
         datetime.timedelta(),
     )
     span = math.ceil(remaining / per_day * 7 / 5) + 31
-    days = _Days(day, day + datetime.timedelta(days=span))
+    days = WorkingDays(day, day + datetime.timedelta(days=span))
     for _offset in range(_GIVE_UP_DAYS):
         if days.is_working(day):
             for period_start, period_end in _periods_of(day, periods, zone):
@@ -159,7 +167,7 @@ def working_hours_between(a: datetime.datetime, b: datetime.datetime) -> float:
     periods = working_periods()
     a, b = a.astimezone(datetime.UTC), b.astimezone(datetime.UTC)
     first, last = a.astimezone(zone).date(), b.astimezone(zone).date()
-    days = _Days(first, last)
+    days = WorkingDays(first, last)
     total = datetime.timedelta()
     day = first
     while day <= last:

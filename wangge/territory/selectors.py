@@ -144,6 +144,17 @@ class GridCoverage:
     grid: Area
     totals: dict[str, int] = field(default_factory=dict)
     unassigned: dict[str, list] = field(default_factory=dict)
+    # Other apps' gaps (无死角), by CoverageGap name: e.g. places overdue for a visit.
+    gaps: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def gap_count(self) -> int:
+        return sum(len(rows) for rows in self.gaps.values())
+
+    @property
+    def gap_sections(self) -> list[tuple["CoverageGap", list]]:
+        """The registered gaps this grid has rows for, in registration order (for templates)."""
+        return [(gap, self.gaps[gap.name]) for gap in _gaps if self.gaps.get(gap.name)]
 
     @property
     def unassigned_count(self) -> int:
@@ -180,6 +191,33 @@ def register_coverage_kind(kind: CoverageKind) -> None:
 
 def coverage_kinds() -> list[CoverageKind]:
     return list(_extra_kinds)
+
+
+@dataclass(frozen=True)
+class CoverageGap:
+    """Another way a place can fall through (无死角), added by another app: e.g. not visited within its period.
+
+    `find(user, action, community, grid_ids)` returns, per grid id, the rows to list (each with a `code` and
+    a `str()`); `template` renders one grid's rows (it gets `rows` and `gap`).
+    """
+
+    name: str
+    label: Any
+    find: Callable[[User, str, Area, set[int]], dict[int, list]]
+    template: str
+
+
+_gaps: list[CoverageGap] = []
+
+
+def register_coverage_gap(gap: CoverageGap) -> None:
+    """Add a section to every grid of the coverage report (from an AppConfig.ready)."""
+    if all(known.name != gap.name for known in _gaps):
+        _gaps.append(gap)
+
+
+def coverage_gaps() -> list[CoverageGap]:
+    return list(_gaps)
 
 
 def coverage(user: User, *, community: Area | None = None, action: str = Action.VIEW) -> list[GridCoverage]:
@@ -227,6 +265,14 @@ def coverage(user: User, *, community: Area | None = None, action: str = Action.
         for grid_id, entry in report.items():
             entry.totals[extra.kind] = totals.get(grid_id, 0)
             entry.unassigned[extra.kind] = unassigned.get(grid_id, [])
+    communities = Area.objects.filter(pk__in={entry.grid.parent_id for entry in report.values()}).order_by("path")
+    for gap in _gaps:
+        for community in communities:
+            found = gap.find(
+                user, action, community, {pk for pk, e in report.items() if e.grid.parent_id == community.pk}
+            )
+            for grid_id, rows in found.items():
+                report[grid_id].gaps[gap.name] = rows
     return list(report.values())
 
 

@@ -401,6 +401,9 @@ def coverage(request: HttpRequest) -> HttpResponse:
             "report": report,
             "unassigned_total": sum(entry.unassigned_count for entry in report),
             "place_total": sum(entry.place_count for entry in report),
+            "gap_totals": [
+                (gap, sum(len(entry.gaps.get(gap.name, [])) for entry in report)) for gap in selectors.coverage_gaps()
+            ],
             "can_assign": request.user.can(Action.ASSIGN),
         },
     )
@@ -442,6 +445,12 @@ def coverage_export(request: HttpRequest) -> HttpResponse:
                         str(place),
                     ]
                 )
+    for gap in selectors.coverage_gaps():
+        gap_sheet = workbook.create_sheet(str(gap.label)[:31])
+        gap_sheet.append([_("Grid code"), _("Grid"), _("Code"), _("Name")])
+        for entry in report:
+            for row in entry.gaps.get(gap.name, []):
+                gap_sheet.append([entry.grid.code, entry.grid.name, row.code, str(row)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     filename = f"coverage-{community.code}-{timezone.localdate():%Y%m%d}.xlsx"

@@ -455,7 +455,7 @@ class CoverageTests:
         assert response["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
         assert f"coverage-{HOME}-" in response["Content-Disposition"]
         workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
-        summary, places = workbook.worksheets
+        summary, places, visits = workbook.worksheets
         summary_rows = list(summary.iter_rows(values_only=True))
         assert [row[0] for row in summary_rows[1:]] == [cast.grid1.code, cast.grid2.code]
         rows = list(places.iter_rows(values_only=True))[1:]
@@ -463,6 +463,9 @@ class CoverageTests:
         assert listed == {"T-C01", "T-C02", "T-C01-B1", "T-O1", "T-S002"}
         assert sum(1 for row in rows if row[2] == "房屋") == 2  # the two dwellings, by their Chinese kind
         assert not any(str(row[3]).startswith("N-") for row in rows)
+        # Nothing has been inspected yet: every compound, open shop and office building is overdue for a visit.
+        overdue = {row[2] for row in list(visits.iter_rows(values_only=True))[1:]}
+        assert overdue == {"T-C01", "T-C02", "T-O1", "T-S001", "T-S002"}
 
 
 class NoticeBoardTests:

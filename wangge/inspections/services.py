@@ -1,0 +1,698 @@
+"""Writes of inspections: checklists and their versions, schedules, the policy, and inspections themselves.
+
+Every function is atomic, checks the actor's role and scope, and records an audit event. An inspection that
+finds failures opens rectification cases through the cases service; one that finds the place fixed verifies
+the open ones (cases.services.case_reinspect).
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.accounts.models import User
+from wangge.accounts.roles import INSPECT_ROLES, STANDARD_ROLES, Action
+from wangge.cases import services as case_services
+from wangge.cases import workflow
+from wangge.cases.models import OPEN_STATES, Case, Category, Source, State
+from wangge.core import audit, notifications
+from wangge.core.files import process_photo
+from wangge.core.scoping import check_actor_may
+from wangge.inspections.models import (
+    Checklist,
+    ChecklistItem,
+    ChecklistStatus,
+    Finding,
+    Grouping,
+    Inspection,
+    Policy,
+    Result,
+    Schedule,
+    Severity,
+    Target,
+    Unit,
+)
+from wangge.territory import selectors as territory_selectors
+from wangge.territory.models import Area, AreaKind, Building, BuildingKind, Compound, Shop, ShopStatus, Trade
+
+Place = Compound | Shop | Building
+
+MAX_NOTE = 500
+MAX_INSPECTION_NOTE = 2000
+# An inspection may be entered after the visit (a phone without signal), but not dated in the future.
+FUTURE_TOLERANCE = datetime.timedelta(minutes=10)
+CHECKLIST_FIELDS = ("name", "description", "pass_mark", "grouping")
+ITEM_FIELDS = (
+    "section",
+    "text",
+    "points",
+    "severity",
+    "category",
+    "trades",
+    "photo_required",
+    "rectify_hours",
+    "order",
+)
+
+
+# Standards (checklists)
+
+
+def _check_standard_role(actor: User | None) -> None:
+    if actor is None or actor.is_superuser:
+        return
+    if not actor.roles() & STANDARD_ROLES:
+        raise PermissionDenied(_("Only the community director edits inspection standards."))
+
+
+def _standard_path(actor: User | None) -> str:
+    """Where an edit of a shared standard is logged: the actor's own area, so the auditors there see it."""
+    if actor is None or actor.is_superuser:
+        return ""
+    paths = actor.area_prefixes(Action.CHANGE) or []
+    return min(paths, key=len) if paths else ""
+
+
+def _check_unused(checklist: Checklist) -> None:
+    used = checklist.inspections.count()
+    if used:
+        raise ValidationError(
+            _(
+                "Version %(version)d of this checklist has been used by %(n)d inspections and cannot change, "
+                "so that past inspections keep the standard they were scored on. Make a new version instead."
+            )
+            % {"version": checklist.version, "n": used}
+        )
+
+
+def _record(actor: User | None, action: str, instance: Any, before: dict | None, *, path: str | None = None) -> None:
+    audit.record(
+        actor=actor,
+        action=action,
+        instance=instance,
+        before=before,
+        after=audit.snapshot(instance),
+        area_path=path if path is not None else _standard_path(actor),
+    )
+
+
+def _clean_checklist(checklist: Checklist) -> None:
+    try:
+        checklist.full_clean(exclude=["status", "published_at"], validate_unique=False)
+    except ValidationError as error:
+        raise ValidationError(error.message_dict) from None
+    if checklist.pass_mark > 100:
+        raise ValidationError({"pass_mark": _("The pass mark is a score out of 100.")})
+
+
+@transaction.atomic
+def checklist_create(
+    *,
+    actor: User | None,
+    code: str,
+    name: str,
+    target: str,
+    description: str = "",
+    pass_mark: int = 80,
+    grouping: str = Grouping.ITEM,
+) -> Checklist:
+    """A new standard, as version 1 in draft."""
+    _check_standard_role(actor)
+    if Checklist.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("A checklist with this code exists; make a new version of it instead.")})
+    checklist = Checklist(
+        code=code,
+        name=name.strip(),
+        target=target,
+        description=description.strip(),
+        pass_mark=pass_mark,
+        grouping=grouping,
+    )
+    _clean_checklist(checklist)
+    checklist.save()
+    _record(actor, "checklist.create", checklist, None)
+    return checklist
+
+
+@transaction.atomic
+def checklist_update(*, actor: User | None, checklist: Checklist, **fields: Any) -> Checklist:
+    """Change a version's name, description, pass mark or grouping; refused once an inspection has used it."""
+    _check_standard_role(actor)
+    checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
+    _check_unused(checklist)
+    if checklist.status == ChecklistStatus.RETIRED:
+        raise ValidationError(_("A retired version cannot change."))
+    before = audit.snapshot(checklist)
+    for name, value in fields.items():
+        if name not in CHECKLIST_FIELDS:
+            raise ValueError(f"checklist field {name!r} cannot be set here")
+        setattr(checklist, name, value.strip() if isinstance(value, str) else value)
+    _clean_checklist(checklist)
+    checklist.save()
+    _record(actor, "checklist.update", checklist, before)
+    return checklist
+
+
+def _clean_item(item: ChecklistItem) -> None:
+    if item.trades:
+        known = set(Trade.objects.filter(code__in=item.trades).values_list("code", flat=True))
+        unknown = [code for code in item.trades if code not in known]
+        if unknown:
+            raise ValidationError({"trades": _("Unknown trade: %(codes)s") % {"codes": ", ".join(unknown)}})
+    if not 1 <= item.points <= 100:
+        raise ValidationError({"points": _("Points are a whole number from 1 to 100.")})
+    try:
+        item.full_clean(exclude=["checklist"], validate_unique=False)
+    except ValidationError as error:
+        raise ValidationError(error.message_dict) from None
+    clash = ChecklistItem.objects.filter(checklist=item.checklist, code=item.code).exclude(pk=item.pk)
+    if clash.exists():
+        raise ValidationError({"code": _("This checklist already has an item with this code.")})
+
+
+@transaction.atomic
+def checklist_item_save(
+    *, actor: User | None, checklist: Checklist, item: ChecklistItem | None = None, code: str = "", **fields: Any
+) -> ChecklistItem:
+    """Add an item to a version, or change one; refused once an inspection has used the version."""
+    _check_standard_role(actor)
+    checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
+    _check_unused(checklist)
+    if checklist.status == ChecklistStatus.RETIRED:
+        raise ValidationError(_("A retired version cannot change."))
+    before = audit.snapshot(item) if item is not None else None
+    if item is None:
+        item = ChecklistItem(checklist=checklist, code=code.strip())
+        if not fields.get("order"):
+            fields["order"] = (checklist.items.aggregate(top=Max("order"))["top"] or 0) + 1
+    elif item.checklist_id != checklist.pk:
+        raise ValueError("the item belongs to another checklist")
+    elif code and code.strip() != item.code:
+        raise ValidationError({"code": _("An item's code stays the same across versions: relapse is counted by it.")})
+    for name, value in fields.items():
+        if name not in ITEM_FIELDS:
+            raise ValueError(f"item field {name!r} cannot be set here")
+        setattr(item, name, value.strip() if isinstance(value, str) else value)
+    _clean_item(item)
+    item.save()
+    _record(actor, "checklist.item_save", item, before)
+    return item
+
+
+@transaction.atomic
+def checklist_item_delete(*, actor: User | None, item: ChecklistItem) -> None:
+    """Remove an item from a version nobody has used yet."""
+    _check_standard_role(actor)
+    checklist = Checklist.objects.select_for_update().get(pk=item.checklist_id)
+    _check_unused(checklist)
+    before = audit.snapshot(item)
+    audit.record(
+        actor=actor, action="checklist.item_delete", instance=item, before=before, area_path=_standard_path(actor)
+    )
+    item.delete()
+
+
+@transaction.atomic
+def checklist_new_version(*, actor: User | None, checklist: Checklist) -> Checklist:
+    """A draft copy of a version, numbered after the newest, to change and publish; an open draft is reused."""
+    _check_standard_role(actor)
+    versions = Checklist.objects.select_for_update().filter(code=checklist.code)
+    draft = versions.filter(status=ChecklistStatus.DRAFT).first()
+    if draft is not None:
+        return draft
+    newest = versions.aggregate(top=Max("version"))["top"]
+    copy = Checklist.objects.create(
+        code=checklist.code,
+        version=newest + 1,
+        name=checklist.name,
+        target=checklist.target,
+        description=checklist.description,
+        pass_mark=checklist.pass_mark,
+        grouping=checklist.grouping,
+    )
+    ChecklistItem.objects.bulk_create(
+        [
+            ChecklistItem(checklist=copy, **{name: getattr(item, name) for name in ("code", *ITEM_FIELDS)})
+            for item in checklist.items.all()
+        ]
+    )
+    _record(actor, "checklist.new_version", copy, None)
+    return copy
+
+
+@transaction.atomic
+def checklist_publish(*, actor: User | None, checklist: Checklist, now: datetime.datetime | None = None) -> Checklist:
+    """Put a version in use; the version in use before it is retired (its inspections keep it)."""
+    _check_standard_role(actor)
+    checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
+    if checklist.status != ChecklistStatus.DRAFT:
+        raise ValidationError(_("Only a draft can be put in use."))
+    if not checklist.items.exists():
+        raise ValidationError(_("A checklist needs at least one item."))
+    before = audit.snapshot(checklist)
+    for previous in Checklist.objects.select_for_update().filter(code=checklist.code, status=ChecklistStatus.PUBLISHED):
+        previous_before = audit.snapshot(previous)
+        previous.status = ChecklistStatus.RETIRED
+        previous.save(update_fields=["status", "updated_at"])
+        _record(actor, "checklist.retire", previous, previous_before)
+    checklist.status = ChecklistStatus.PUBLISHED
+    checklist.published_at = now or timezone.now()
+    checklist.save(update_fields=["status", "published_at", "updated_at"])
+    _record(actor, "checklist.publish", checklist, before)
+    return checklist
+
+
+@transaction.atomic
+def checklist_retire(*, actor: User | None, checklist: Checklist) -> Checklist:
+    """Take a version out of use (no new inspections against it)."""
+    _check_standard_role(actor)
+    checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
+    if checklist.status == ChecklistStatus.RETIRED:
+        return checklist
+    before = audit.snapshot(checklist)
+    checklist.status = ChecklistStatus.RETIRED
+    checklist.save(update_fields=["status", "updated_at"])
+    _record(actor, "checklist.retire", checklist, before)
+    return checklist
+
+
+# Schedules and policy
+
+
+def _check_community(actor: User | None, community: Area) -> None:
+    if community.kind != AreaKind.COMMUNITY:
+        raise ValidationError({"community": _("Choose a community.")})
+    check_actor_may(actor, Action.CHANGE, community.path)
+    if actor is not None and not actor.is_superuser and not actor.roles_at(community.path) & STANDARD_ROLES:
+        raise PermissionDenied(_("Only the community director sets inspection schedules."))
+
+
+@transaction.atomic
+def schedule_save(
+    *,
+    actor: User | None,
+    community: Area,
+    target: str,
+    every: int,
+    unit: str,
+    trades: list[str] | None = None,
+    active: bool = True,
+    schedule: Schedule | None = None,
+) -> Schedule:
+    """Set how often places of a kind (optionally of some trades) in a community are visited."""
+    _check_community(actor, community)
+    before = audit.snapshot(schedule)
+    if schedule is None:
+        schedule = Schedule(community=community)
+    elif schedule.community_id != community.pk:
+        raise ValueError("the schedule belongs to another community")
+    schedule.target, schedule.every, schedule.unit = target, every, unit
+    schedule.trades, schedule.active = sorted(set(trades or [])), active
+    errors: dict[str, str] = {}
+    if target not in Target.values:
+        errors["target"] = _("Choose a kind of place.")
+    if unit not in Unit.values:
+        errors["unit"] = _("Choose days, weeks or months.")
+    if not isinstance(every, int) or not 1 <= every <= 366:
+        errors["every"] = _("Say how many: 1 to 366.")
+    if schedule.trades and target != Target.SHOP:
+        errors["trades"] = _("Only shops have trades.")
+    known = set(Trade.objects.filter(code__in=schedule.trades).values_list("code", flat=True))
+    if set(schedule.trades) - known:
+        errors["trades"] = _("Unknown trade: %(codes)s") % {"codes": ", ".join(sorted(set(schedule.trades) - known))}
+    if errors:
+        raise ValidationError(errors)
+    schedule.save()
+    audit.record(
+        actor=actor,
+        action="inspection_schedule.update" if before else "inspection_schedule.create",
+        instance=schedule,
+        before=before,
+        after=audit.snapshot(schedule),
+    )
+    return schedule
+
+
+def policy_of(community: Area) -> Policy:
+    """The community's inspection policy, or the defaults when it has set none (unsaved)."""
+    return Policy.objects.filter(community=community).first() or Policy(community=community)
+
+
+@transaction.atomic
+def policy_update(*, actor: User | None, community: Area, **fields: Any) -> Policy:
+    """Set the community's relapse window and whether (and how long) its red/black list is public."""
+    _check_community(actor, community)
+    policy = Policy.objects.select_for_update().filter(community=community).first() or Policy(community=community)
+    before = audit.snapshot(policy) if policy.pk else None
+    for name, value in fields.items():
+        if name not in ("relapse_days", "public_ranking", "ranking_size"):
+            raise ValueError(f"policy field {name!r} cannot be set here")
+        setattr(policy, name, value)
+    errors = {}
+    if not 1 <= policy.relapse_days <= 365:
+        errors["relapse_days"] = _("A relapse window of 1 to 365 days.")
+    if not 1 <= policy.ranking_size <= 50:
+        errors["ranking_size"] = _("1 to 50 places on each list.")
+    if errors:
+        raise ValidationError(errors)
+    policy.save()
+    audit.record(
+        actor=actor, action="inspection_policy.update", instance=policy, before=before, after=audit.snapshot(policy)
+    )
+    return policy
+
+
+# Inspections
+
+
+@dataclass
+class Answer:
+    """The inspector's answer to one item: pass, fail or not applicable; a failure with a note and a photo."""
+
+    result: str
+    note: str = ""
+    photo: Any = None  # an uploaded file
+
+
+def target_of(place: Place) -> str:
+    """The kind of checklist a place is inspected against."""
+    if isinstance(place, Compound):
+        return Target.COMPOUND
+    if isinstance(place, Shop):
+        return Target.SHOP
+    if isinstance(place, Building) and place.kind == BuildingKind.OFFICE:
+        return Target.OFFICE
+    raise ValidationError(_("Only compounds, street shops and office buildings are inspected."))
+
+
+def items_for(checklist: Checklist, place: Place) -> list[ChecklistItem]:
+    """The checklist's items that apply to the place (a shop's trade decides its extra items)."""
+    trade = place.trade.code if isinstance(place, Shop) else None
+    items = checklist.items.select_related("category").order_by("order", "id")
+    return [item for item in items if item.applies_to(trade)]
+
+
+def score_of(items: Iterable[ChecklistItem], results: dict[str, str]) -> Decimal:
+    """Points passed out of points answered (not-applicable items don't count), as a score of 100, one decimal."""
+    answered = [item for item in items if results.get(item.code) in (Result.PASS, Result.FAIL)]
+    total = sum(item.points for item in answered)
+    if not total:
+        return Decimal("100.0")
+    passed = sum(item.points for item in answered if results[item.code] == Result.PASS)
+    return (Decimal(100) * passed / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _place_fields(place: Place) -> dict[str, Any]:
+    if isinstance(place, Compound):
+        return {"compound": place}
+    if isinstance(place, Shop):
+        return {"shop": place}
+    return {"building": place}
+
+
+def _check_place(actor: User, place: Place, checklist: Checklist) -> None:
+    if not type(place).objects.for_user(actor).filter(pk=place.pk).exists():
+        raise PermissionDenied(_("You are not responsible for this area."))
+    if not actor.is_superuser and not actor.roles_at(place.area_path) & INSPECT_ROLES:
+        raise PermissionDenied(_("Your role does not inspect places."))
+    if checklist.status != ChecklistStatus.PUBLISHED:
+        raise ValidationError({"checklist": _("This checklist version is not in use.")})
+    if checklist.target != target_of(place):
+        raise ValidationError({"checklist": _("This checklist is for another kind of place.")})
+    if isinstance(place, Shop) and place.status != ShopStatus.OPEN:
+        raise ValidationError({"place": _("This shop has closed down.")})
+
+
+def _check_answers(items: list[ChecklistItem], answers: dict[str, Answer]) -> dict[str, Any]:
+    """Every applicable item answered; a failure with its note and (when the item asks) a photo. Photos processed."""
+    errors: dict[str, list[str]] = {}
+    codes = {item.code for item in items}
+    unknown = sorted(set(answers) - codes)
+    if unknown:
+        errors["answers"] = [_("Not an item of this checklist: %(codes)s") % {"codes": ", ".join(unknown)}]
+    processed: dict[str, Any] = {}
+    for item in items:
+        answer = answers.get(item.code)
+        key = f"item_{item.code}"
+        if answer is None or answer.result not in Result.values:
+            errors[key] = [_("Answer this item: pass, fail or not applicable.")]
+            continue
+        answer.note = (answer.note or "").strip()
+        if len(answer.note) > MAX_NOTE:
+            errors[key] = [_("The note is too long (at most 500 characters).")]
+            continue
+        if answer.result != Result.FAIL:
+            continue
+        if not answer.note:
+            errors[key] = [_("Say what is wrong.")]
+        if item.photo_required and not answer.photo:
+            errors.setdefault(key, []).append(_("This item needs a photo of the failure."))
+        if answer.photo:
+            try:
+                processed[item.code] = process_photo(answer.photo)
+            except ValidationError as error:
+                errors.setdefault(key, []).extend(error.messages)
+    if errors:
+        raise ValidationError(errors)
+    return processed
+
+
+def _responsible(place: Place, inspector: User, level: str, path: str) -> User:
+    """Who rectifies: the place's responsible person when they can handle the case, else the inspector."""
+    for assignment in territory_selectors.responsible_for(place):
+        person = assignment.person
+        roles = person.roles_at(path)
+        if person.is_active and (
+            workflow.may("handle", state=State.IN_PROGRESS, roles=roles, case_level=level)
+            or workflow.may_by_inspection("handle", state=State.IN_PROGRESS, roles=roles, source=Source.INSPECTION)
+        ):
+            return person
+    return inspector
+
+
+def _case_place(place: Place) -> dict[str, Any]:
+    if isinstance(place, Building):
+        return {"area": place.area, "address": place.address or place.name}
+    return _place_fields(place)
+
+
+def _open_rectification(
+    actor: User,
+    inspection: Inspection,
+    failures: list[tuple[ChecklistItem, Finding]],
+    place: Place,
+    photo_bytes: dict[str, bytes],
+) -> list[Case]:
+    """Rectification cases for the new failures: one per item, or one for all, as the checklist says."""
+    groups = (
+        [failures] if inspection.checklist.grouping == Grouping.INSPECTION and failures else [[f] for f in failures]
+    )
+    cases = []
+    for group in groups:
+        first_item = group[0][0]
+        lines = [f"{item.code} {item.text}：{finding.note}" for item, finding in group]
+        description = _("Inspection against %(checklist)s found: %(lines)s") % {
+            "checklist": inspection.checklist.name,
+            "lines": "；".join(lines),
+        }
+        photos = [
+            ContentFile(photo_bytes[item.code], name="finding.jpg")
+            for item, _finding in group
+            if item.code in photo_bytes
+        ][: case_services.MAX_PHOTOS]
+        hours = min(item.rectify_hours or item.category.deadline_hours for item, _finding in group)
+        # Grouped failures of different categories file under the first failing item's category.
+        category: Category = first_item.category
+        case = case_services.rectification_open(
+            actor=actor,
+            category=category,
+            description=description[: case_services.MAX_DESCRIPTION],
+            assignee=_responsible(place, actor, category.level, place.area_path),
+            deadline_hours=hours,
+            photos=photos,
+            now=inspection.inspected_at,
+            **_case_place(place),
+        )
+        Finding.objects.filter(pk__in=[finding.pk for _item, finding in group]).update(case=case)
+        cases.append(case)
+    return cases
+
+
+def _open_cases_of(place: Place) -> list[Case]:
+    lookup = {f"findings__inspection__{name}": value for name, value in _place_fields(place).items()}
+    return list(
+        Case.objects.filter(source=Source.INSPECTION, state__in=OPEN_STATES, **lookup)
+        .distinct()
+        .order_by("reported_at", "pk")
+    )
+
+
+def _relapse_of(place: Place, code: str, at: datetime.datetime, days: int) -> Case | None:
+    """The rectification of the same item at the same place verified within `days` before `at`, if any."""
+    lookup = {f"findings__inspection__{name}": value for name, value in _place_fields(place).items()}
+    return (
+        Case.objects.filter(
+            source=Source.INSPECTION,
+            findings__item_code=code,
+            verified_at__gte=at - datetime.timedelta(days=days),
+            verified_at__lte=at,
+            **lookup,
+        )
+        .order_by("-verified_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def inspection_record(
+    *,
+    actor: User,
+    checklist: Checklist,
+    place: Place,
+    answers: dict[str, Answer],
+    note: str = "",
+    inspected_at: datetime.datetime | None = None,
+    idempotency_key: str = "",
+    now: datetime.datetime | None = None,
+) -> Inspection:
+    """One inspection of a place, scored, with rectification cases for what failed and re-inspection of open ones.
+
+    Every item that applies must be answered; nothing is written unless everything is right. The same
+    idempotency key (a phone sending twice) returns the inspection it made the first time.
+    """
+    now = now or timezone.now()
+    inspected_at = inspected_at or now
+    key = case_services.idempotency_key_for(actor, idempotency_key[:60]) if idempotency_key else None
+    if key:
+        existing = Inspection.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+    _check_place(actor, place, checklist)
+    if inspected_at > now + FUTURE_TOLERANCE:
+        raise ValidationError({"inspected_at": _("An inspection cannot be dated in the future.")})
+    note = (note or "").strip()
+    if len(note) > MAX_INSPECTION_NOTE:
+        raise ValidationError({"note": _("The note is too long (at most 2000 characters).")})
+    items = items_for(checklist, place)
+    if not items:
+        raise ValidationError({"checklist": _("No item of this checklist applies to this place.")})
+    photos = _check_answers(items, answers)
+    results = {item.code: answers[item.code].result for item in items}
+    score = score_of(items, results)
+    failed = [item for item in items if results[item.code] == Result.FAIL]
+    critical = any(item.severity == Severity.CRITICAL for item in failed)
+    inspection = Inspection(
+        checklist=checklist,
+        target=checklist.target,
+        area=place.area,
+        inspector=actor,
+        inspected_at=inspected_at,
+        score=score,
+        passed=score >= checklist.pass_mark and not critical,
+        failed_count=len(failed),
+        note=note,
+        idempotency_key=key,
+        **_place_fields(place),
+    )
+    try:
+        with transaction.atomic():
+            inspection.save()
+    except IntegrityError:
+        existing = Inspection.objects.filter(idempotency_key=key).first() if key else None
+        if existing is None:
+            raise
+        return existing
+    photo_bytes = {code: photo.content.read() for code, photo in photos.items()}
+    findings: dict[str, Finding] = {}
+    for item in items:
+        answer = answers[item.code]
+        finding = Finding(
+            inspection=inspection,
+            item=item,
+            item_code=item.code,
+            result=answer.result,
+            note=answer.note if answer.result == Result.FAIL else answer.note[:MAX_NOTE],
+        )
+        if item.code in photos:
+            finding.photo.save(photos[item.code].content.name, ContentFile(photo_bytes[item.code]), save=False)
+        finding.save()
+        findings[item.code] = finding
+    policy = policy_of(place.area.parent)
+    # Re-inspection: open rectification cases of this place, judged by the items they were opened for.
+    handled: set[str] = set()
+    for case in _open_cases_of(place):
+        codes = set(case.findings.exclude(inspection=inspection).values_list("item_code", flat=True))
+        if not codes or not codes <= set(findings):
+            continue
+        answered = [findings[code] for code in codes if findings[code].result != Result.NOT_APPLICABLE]
+        if not answered:
+            continue
+        failing = [finding for finding in answered if finding.result == Result.FAIL]
+        if failing:
+            Finding.objects.filter(pk__in=[finding.pk for finding in failing]).update(case=case)
+            message = _("Re-inspection: not fixed (%(items)s).") % {"items": "、".join(f.item_code for f in failing)}
+        else:
+            message = _("Re-inspection: fixed.")
+        case_services.case_reinspect(actor=actor, case=case, passed=not failing, note=message, now=inspected_at)
+        handled |= {finding.item_code for finding in failing}
+    # Relapse (易反复): the same item failing again soon after its rectification was verified.
+    relapses = 0
+    for item in failed:
+        relapsed = _relapse_of(place, item.code, inspected_at, policy.relapse_days)
+        if relapsed is not None:
+            Finding.objects.filter(pk=findings[item.code].pk).update(relapse_of=relapsed)
+            relapses += 1
+    new_failures = []
+    for item in failed:
+        if item.code not in handled:
+            findings[item.code].refresh_from_db(fields=["case"])
+            new_failures.append((item, findings[item.code]))
+    _open_rectification(actor, inspection, new_failures, place, photo_bytes)
+    if relapses:
+        inspection.relapse_count = relapses
+        inspection.save(update_fields=["relapse_count", "updated_at"])
+    audit.record(actor=actor, action="inspection.record", instance=inspection, after=audit.snapshot(inspection))
+    return inspection
+
+
+# Sweep: reminders of overdue visits
+
+
+def inspections_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Once a day per person: a reminder listing the places they answer for whose visit is overdue."""
+    from wangge.inspections import selectors  # reads; imported here to keep services free of a cycle
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    reminded = 0
+    for community in Area.objects.filter(kind=AreaKind.COMMUNITY):
+        overdue = [visit for visit in selectors.visits_of(community, as_of=today) if visit.overdue]
+        by_person: dict[int, list] = {}
+        people: dict[int, User] = {}
+        for visit in overdue:
+            for person in visit.responsible:
+                by_person.setdefault(person.pk, []).append(visit)
+                people[person.pk] = person
+        for person_id, visits in by_person.items():
+            names = "、".join(str(visit.place) for visit in visits[:10])
+            notifications.notify(
+                event="inspection.overdue",
+                area_path=community.path,
+                subject=_("%(n)d places are overdue for a visit") % {"n": len(visits)},
+                body=names + ("…" if len(visits) > 10 else ""),
+                link=reverse("inspections:overdue") + f"?community={community.code}",
+                payload={"places": len(visits)},
+                recipients=[people[person_id]],
+                dedupe_key=f"inspection-overdue:{person_id}:{today.isoformat()}",
+            )
+            reminded += 1
+    return {"reminded": reminded}
