@@ -2,6 +2,8 @@
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, viewsets
 
 
@@ -39,6 +41,7 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ScopedPersonField(CodeRelatedField):
     """A person named by user name, among those the caller may name (`people_for`); anyone else is not found."""
 

@@ -146,6 +146,10 @@ class Ledger:
         """Write a batch of checked rows (inside the import's transaction): create, update or leave each."""
         raise NotImplementedError
 
+    def finish(self, ctx: ImportContext) -> Counts:
+        """After the last batch, inside the import's transaction: write what needs every row of the file first."""
+        return Counts()
+
     def export_queryset(self, queryset: models.QuerySet) -> models.QuerySet:
         """The queryset as the export needs it (select_related ...)."""
         return queryset
@@ -653,6 +657,7 @@ def _apply(ledger: Ledger, path: Path, *, ctx: ImportContext, result: ImportResu
                 result.counts.add(ledger.apply_batch(cleans, ctx))
             done += len(batch)
             progress("writing", done, result.valid)
+        result.counts.add(ledger.finish(ctx))
     finally:
         sheet.close()
     result.applied = True
