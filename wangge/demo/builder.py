@@ -18,6 +18,7 @@ from wangge.accounts import services as account_services
 from wangge.accounts.models import Membership, User
 from wangge.accounts.roles import Role
 from wangge.demo.history import build_case_history
+from wangge.demo.inspections import build_inspection_history
 from wangge.demo.people import build_people
 from wangge.demo.scenario import CAMPAIGN, JIANXUEJIE, BBox
 from wangge.people.models import Household, Residence, Resident, ResidentStatus
@@ -262,9 +263,9 @@ def demo_usernames() -> list[str]:
 def build_demo(*, password: str, stdout: Writer | None = None) -> DemoSummary:
     """The demo community, built once: a second call finds it and only reports what is there.
 
-    Deterministic (fixed seed), in one transaction. Places, accounts and cases go through the services as the
-    system; the people register (about 9,000 residents) is bulk-loaded by `demo.people`. A demo built before
-    the register existed gets its residents on the next call.
+    Deterministic (fixed seed), in one transaction. Places, accounts, cases and inspections go through the services
+    as the system; the people register (about 9,000 residents) is bulk-loaded by `demo.people`. A demo built
+    before the register existed gets its residents on the next call.
     """
     with transaction.atomic():
         community = Area.objects.filter(code=JIANXUEJIE.code).first()
@@ -278,6 +279,7 @@ def build_demo(*, password: str, stdout: Writer | None = None) -> DemoSummary:
         _load_people(community, stdout)
         cases = build_case_history(community, stdout=stdout)
         _say(stdout, f"{cases} cases of the 2014 campaign months")
+        _say(stdout, str(build_inspection_history(community)))
         return summarise(community, created=True)
 
 
