@@ -249,6 +249,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CaseStateEnum": "wangge.cases.models.State",
         "RejectReasonEnum": "wangge.cases.models.RejectReason",
+        # A second "status" enum (checklists) would otherwise rename the shops' one in the published schema.
+        "StatusEnum": "wangge.territory.models.ShopStatus",
     },
 }
 

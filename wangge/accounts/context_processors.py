@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 
-from wangge.accounts.roles import REGISTER_ROLES, REPORT_ROLES, Action, Role
+from wangge.accounts.roles import INSPECT_ROLES, REGISTER_ROLES, REPORT_ROLES, STANDARD_ROLES, Action, Role
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -21,5 +21,8 @@ def navigation(request: HttpRequest) -> dict:
             # The people register: office staff the whole of it, building leaders their buildings' residents.
             "register": user.is_superuser or bool(user.roles() & REGISTER_ROLES),
             "residents": user.is_superuser or bool(user.roles() & (REGISTER_ROLES | {Role.BUILDING_LEADER})),
+            # Inspecting places against a checklist, and editing the standards and schedules.
+            "inspect": user.is_superuser or bool(user.roles() & INSPECT_ROLES),
+            "standards": user.is_superuser or bool(user.roles() & STANDARD_ROLES),
         }
     }

@@ -64,8 +64,11 @@ def idempotency_key_for(actor: User | None, key: str) -> str:
     return f"user{actor.pk}:{key}" if actor is not None else f"public:{key}"
 
 
-def _answers(category: Category, answers: dict[str, Any]) -> dict[str, Any]:
-    """The answers to the category's extra questions, typed and checked; unknown keys are refused."""
+def _answers(category: Category, answers: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    """The answers to the category's extra questions, typed and checked; unknown keys are refused.
+
+    `required=False`: a required question may go unanswered (a rectification case, see `case_report`).
+    """
     questions = {q.code: q for q in category.questions.all()}
     unknown = set(answers) - set(questions)
     if unknown:
@@ -74,7 +77,7 @@ def _answers(category: Category, answers: dict[str, Any]) -> dict[str, Any]:
     for code, question in questions.items():
         value = answers.get(code)
         if value in (None, "", []):
-            if question.required:
+            if question.required and required:
                 raise ValidationError({"attributes": _("Please answer: %(q)s") % {"q": question.label}})
             continue
         clean[code] = _typed_answer(question, value)
@@ -238,9 +241,15 @@ def case_report(
     reporter_phone: str = "",
     reporter_email: str = "",
     idempotency_key: str = "",
+    by_inspection: bool = False,
     now: datetime.datetime | None = None,
 ) -> Case:
-    """A new case in state `reported`. The same idempotency key returns the case it made the first time."""
+    """A new case in state `reported`. The same idempotency key returns the case it made the first time.
+
+    `by_inspection`: the case is a failure an inspection found (`rectification_open`, only the inspections
+    service says so). The inspection is its own evidence: the checklist item decides whether it needs a photo,
+    and the category's extra questions, asked of reporters, are not asked.
+    """
     now = now or timezone.now()
     idempotency_key = idempotency_key_for(actor, idempotency_key[:60]) if idempotency_key else ""
     if idempotency_key:
@@ -259,7 +268,7 @@ def case_report(
     photos = list(photos)
     if len(photos) > MAX_PHOTOS:
         raise ValidationError({"photos": _("At most %(n)d photos.") % {"n": MAX_PHOTOS}})
-    if category.photo_required and not photos:
+    if category.photo_required and not photos and not by_inspection:
         raise ValidationError({"photos": _("This category needs at least one photo.")})
     grid = _place(area=area, compound=compound, shop=shop, longitude=longitude, latitude=latitude)
     if actor is not None:
@@ -278,7 +287,7 @@ def case_report(
     case = Case(
         category=category,
         description=description,
-        attributes=_answers(category, attributes or {}),
+        attributes=_answers(category, attributes or {}, required=not by_inspection),
         source=source,
         level=category.level,
         area=grid,
@@ -608,6 +617,7 @@ def rectification_open(
         area=area,
         address=address,
         photos=photos,
+        by_inspection=True,
         now=now,
     )
     case = case_act(actor=actor, case=case, action="register", by_inspection=True, now=now)

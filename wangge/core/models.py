@@ -28,8 +28,8 @@ class ScopeHolder(Protocol):
 
     is_authenticated: bool
 
-    def area_prefixes(self, action: str) -> list[str] | None:
-        """None means no limit (a superuser); an empty list means nowhere."""
+    def area_prefixes(self, action: str, *, roles: Any = None) -> list[str] | None:
+        """None means no limit (a superuser); an empty list means nowhere; `roles` limits it to those roles."""
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -37,11 +37,11 @@ class ScopedQuerySet(models.QuerySet):
 
     scope_field = "area_path"
 
-    def for_user(self, user: ScopeHolder | None, action: str = "view") -> "ScopedQuerySet":
-        """The rows `user` may take `action` on; none for anonymous users."""
+    def for_user(self, user: ScopeHolder | None, action: str = "view", *, roles: Any = None) -> "ScopedQuerySet":
+        """The rows `user` may take `action` on (through `roles` only, when given); none for anonymous users."""
         if user is None or not user.is_authenticated:
             return self.none()
-        prefixes = user.area_prefixes(action)
+        prefixes = user.area_prefixes(action) if roles is None else user.area_prefixes(action, roles=roles)
         if prefixes is None:
             return self
         if not prefixes:

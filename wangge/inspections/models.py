@@ -269,3 +269,20 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_code} {self.result}"
+
+
+class Reinspection(models.Model):
+    """复查: what an inspection found of a rectification case opened before it: fixed (the case closed) or not."""
+
+    inspection = models.ForeignKey(Inspection, related_name="reinspections", on_delete=models.CASCADE)
+    case = models.ForeignKey("cases.Case", related_name="reinspections", on_delete=models.CASCADE)
+    fixed = models.BooleanField(_("fixed"))
+
+    class Meta:
+        verbose_name = _("re-inspection")
+        verbose_name_plural = _("re-inspections")
+        ordering = ["inspection", "case"]
+        constraints = [models.UniqueConstraint(fields=["inspection", "case"], name="reinspection_once_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.inspection_id} {self.case_id} {self.fixed}"

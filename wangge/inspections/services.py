@@ -18,15 +18,17 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from wangge.accounts.models import User
 from wangge.accounts.roles import INSPECT_ROLES, STANDARD_ROLES, Action
 from wangge.cases import services as case_services
 from wangge.cases import workflow
-from wangge.cases.models import OPEN_STATES, Case, Category, Source, State
+from wangge.cases.models import Case, Category, Source, State
 from wangge.core import audit, notifications
 from wangge.core.files import process_photo
 from wangge.core.scoping import check_actor_may
+from wangge.inspections import selectors
 from wangge.inspections.models import (
     Checklist,
     ChecklistItem,
@@ -35,6 +37,7 @@ from wangge.inspections.models import (
     Grouping,
     Inspection,
     Policy,
+    Reinspection,
     Result,
     Schedule,
     Severity,
@@ -42,7 +45,7 @@ from wangge.inspections.models import (
     Unit,
 )
 from wangge.territory import selectors as territory_selectors
-from wangge.territory.models import Area, AreaKind, Building, BuildingKind, Compound, Shop, ShopStatus, Trade
+from wangge.territory.models import Area, AreaKind, Building, Compound, Shop, ShopStatus, Trade
 
 Place = Compound | Shop | Building
 
@@ -138,7 +141,14 @@ def checklist_create(
         grouping=grouping,
     )
     _clean_checklist(checklist)
-    checklist.save()
+    try:
+        with transaction.atomic():
+            checklist.save()
+    except IntegrityError:
+        # Someone created the same code at the same moment.
+        raise ValidationError(
+            {"code": _("A checklist with this code exists; make a new version of it instead.")}
+        ) from None
     _record(actor, "checklist.create", checklist, None)
     return checklist
 
@@ -163,6 +173,12 @@ def checklist_update(*, actor: User | None, checklist: Checklist, **fields: Any)
 
 
 def _clean_item(item: ChecklistItem) -> None:
+    if item.trades and item.checklist.target != Target.SHOP:
+        raise ValidationError({"trades": _("Only shops have trades.")})
+    if item.rectify_hours is not None and not 1 <= item.rectify_hours <= 24 * 365:
+        raise ValidationError(
+            {"rectify_hours": _("Hours to rectify: 1 to 8760, or empty for the category's deadline.")}
+        )
     if item.trades:
         known = set(Trade.objects.filter(code__in=item.trades).values_list("code", flat=True))
         unknown = [code for code in item.trades if code not in known]
@@ -214,6 +230,8 @@ def checklist_item_delete(*, actor: User | None, item: ChecklistItem) -> None:
     _check_standard_role(actor)
     checklist = Checklist.objects.select_for_update().get(pk=item.checklist_id)
     _check_unused(checklist)
+    if checklist.status == ChecklistStatus.RETIRED:
+        raise ValidationError(_("A retired version cannot change."))
     before = audit.snapshot(item)
     audit.record(
         actor=actor, action="checklist.item_delete", instance=item, before=before, area_path=_standard_path(actor)
@@ -329,6 +347,14 @@ def schedule_save(
     known = set(Trade.objects.filter(code__in=schedule.trades).values_list("code", flat=True))
     if set(schedule.trades) - known:
         errors["trades"] = _("Unknown trade: %(codes)s") % {"codes": ", ".join(sorted(set(schedule.trades) - known))}
+    if not errors and active:
+        others = Schedule.objects.filter(community=community, target=target, active=True).exclude(pk=schedule.pk)
+        for other in others:
+            if not schedule.trades and not other.trades:
+                errors["target"] = _("This kind of place already has a schedule: change that one instead.")
+            elif set(schedule.trades) & set(other.trades):
+                shared = "、".join(sorted(set(schedule.trades) & set(other.trades)))
+                errors["trades"] = _("These trades already have a schedule: %(codes)s") % {"codes": shared}
     if errors:
         raise ValidationError(errors)
     schedule.save()
@@ -383,17 +409,6 @@ class Answer:
     photo: Any = None  # an uploaded file
 
 
-def target_of(place: Place) -> str:
-    """The kind of checklist a place is inspected against."""
-    if isinstance(place, Compound):
-        return Target.COMPOUND
-    if isinstance(place, Shop):
-        return Target.SHOP
-    if isinstance(place, Building) and place.kind == BuildingKind.OFFICE:
-        return Target.OFFICE
-    raise ValidationError(_("Only compounds, street shops and office buildings are inspected."))
-
-
 def items_for(checklist: Checklist, place: Place) -> list[ChecklistItem]:
     """The checklist's items that apply to the place (a shop's trade decides its extra items)."""
     trade = place.trade.code if isinstance(place, Shop) else None
@@ -426,7 +441,7 @@ def _check_place(actor: User, place: Place, checklist: Checklist) -> None:
         raise PermissionDenied(_("Your role does not inspect places."))
     if checklist.status != ChecklistStatus.PUBLISHED:
         raise ValidationError({"checklist": _("This checklist version is not in use.")})
-    if checklist.target != target_of(place):
+    if checklist.target != selectors.target_of(place):
         raise ValidationError({"checklist": _("This checklist is for another kind of place.")})
     if isinstance(place, Shop) and place.status != ShopStatus.OPEN:
         raise ValidationError({"place": _("This shop has closed down.")})
@@ -527,18 +542,9 @@ def _open_rectification(
     return cases
 
 
-def _open_cases_of(place: Place) -> list[Case]:
-    lookup = {f"findings__inspection__{name}": value for name, value in _place_fields(place).items()}
-    return list(
-        Case.objects.filter(source=Source.INSPECTION, state__in=OPEN_STATES, **lookup)
-        .distinct()
-        .order_by("reported_at", "pk")
-    )
-
-
 def _relapse_of(place: Place, code: str, at: datetime.datetime, days: int) -> Case | None:
     """The rectification of the same item at the same place verified within `days` before `at`, if any."""
-    lookup = {f"findings__inspection__{name}": value for name, value in _place_fields(place).items()}
+    lookup = selectors.place_lookup(place, "findings__inspection__")
     return (
         Case.objects.filter(
             source=Source.INSPECTION,
@@ -586,6 +592,7 @@ def inspection_record(
     if not items:
         raise ValidationError({"checklist": _("No item of this checklist applies to this place.")})
     photos = _check_answers(items, answers)
+    open_before = selectors.open_rectifications(place)
     results = {item.code: answers[item.code].result for item in items}
     score = score_of(items, results)
     failed = [item for item in items if results[item.code] == Result.FAIL]
@@ -615,25 +622,16 @@ def inspection_record(
     findings: dict[str, Finding] = {}
     for item in items:
         answer = answers[item.code]
-        finding = Finding(
-            inspection=inspection,
-            item=item,
-            item_code=item.code,
-            result=answer.result,
-            note=answer.note if answer.result == Result.FAIL else answer.note[:MAX_NOTE],
+        findings[item.code] = Finding.objects.create(
+            inspection=inspection, item=item, item_code=item.code, result=answer.result, note=answer.note
         )
-        if item.code in photos:
-            finding.photo.save(photos[item.code].content.name, ContentFile(photo_bytes[item.code]), save=False)
-        finding.save()
-        findings[item.code] = finding
     policy = policy_of(place.area.parent)
-    # Re-inspection: open rectification cases of this place, judged by the items they were opened for.
-    handled: set[str] = set()
-    for case in _open_cases_of(place):
-        codes = set(case.findings.exclude(inspection=inspection).values_list("item_code", flat=True))
-        if not codes or not codes <= set(findings):
-            continue
-        answered = [findings[code] for code in codes if findings[code].result != Result.NOT_APPLICABLE]
+    # Re-inspection (复查): the place's open rectification cases, each judged by the items it was opened for.
+    still_open: set[str] = set()
+    for case, codes in open_before.items():
+        if not codes <= set(findings):
+            continue  # inspected against another standard: this inspection cannot tell
+        answered = [findings[code] for code in sorted(codes) if findings[code].result != Result.NOT_APPLICABLE]
         if not answered:
             continue
         failing = [finding for finding in answered if finding.result == Result.FAIL]
@@ -643,20 +641,27 @@ def inspection_record(
         else:
             message = _("Re-inspection: fixed.")
         case_services.case_reinspect(actor=actor, case=case, passed=not failing, note=message, now=inspected_at)
-        handled |= {finding.item_code for finding in failing}
-    # Relapse (易反复): the same item failing again soon after its rectification was verified.
+        Reinspection.objects.create(inspection=inspection, case=case, fixed=not failing)
+        still_open |= {finding.item_code for finding in failing}
+    # Relapse (易反复): the same item failing again soon after its rectification was verified. A failure an
+    # open case is still about is the same failure, not a new one.
     relapses = 0
-    for item in failed:
-        relapsed = _relapse_of(place, item.code, inspected_at, policy.relapse_days)
-        if relapsed is not None:
-            Finding.objects.filter(pk=findings[item.code].pk).update(relapse_of=relapsed)
-            relapses += 1
     new_failures = []
     for item in failed:
-        if item.code not in handled:
-            findings[item.code].refresh_from_db(fields=["case"])
-            new_failures.append((item, findings[item.code]))
+        if item.code in still_open:
+            continue
+        relapsed = _relapse_of(place, item.code, inspected_at, policy.relapse_days)
+        if relapsed is not None:
+            findings[item.code].relapse_of = relapsed
+            findings[item.code].save(update_fields=["relapse_of"])
+            relapses += 1
+        new_failures.append((item, findings[item.code]))
     _open_rectification(actor, inspection, new_failures, place, photo_bytes)
+    # The photos are written last, so that a refusal anywhere above leaves no file behind.
+    for code, data in photo_bytes.items():
+        finding = findings[code]
+        finding.photo.save(photos[code].content.name, ContentFile(data), save=False)
+        Finding.objects.filter(pk=finding.pk).update(photo=finding.photo.name)
     if relapses:
         inspection.relapse_count = relapses
         inspection.save(update_fields=["relapse_count", "updated_at"])
@@ -669,8 +674,6 @@ def inspection_record(
 
 def inspections_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Once a day per person: a reminder listing the places they answer for whose visit is overdue."""
-    from wangge.inspections import selectors  # reads; imported here to keep services free of a cycle
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     reminded = 0
@@ -684,15 +687,21 @@ def inspections_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]
                 people[person.pk] = person
         for person_id, visits in by_person.items():
             names = "、".join(str(visit.place) for visit in visits[:10])
-            notifications.notify(
+            started = timezone.now()
+            rows = notifications.notify(
                 event="inspection.overdue",
                 area_path=community.path,
-                subject=_("%(n)d places are overdue for a visit") % {"n": len(visits)},
+                subject=ngettext(
+                    "%(n)d place is overdue for a visit", "%(n)d places are overdue for a visit", len(visits)
+                )
+                % {"n": len(visits)},
                 body=names + ("…" if len(visits) > 10 else ""),
                 link=reverse("inspections:overdue") + f"?community={community.code}",
                 payload={"places": len(visits)},
                 recipients=[people[person_id]],
-                dedupe_key=f"inspection-overdue:{person_id}:{today.isoformat()}",
+                # Per community too: someone who answers for places in two communities hears of each.
+                dedupe_key=f"inspection-overdue:{community.pk}:{person_id}:{today.isoformat()}",
             )
-            reminded += 1
+            # Counted only when this run wrote the reminder (a second run the same day finds it there).
+            reminded += any(row.created_at >= started for row in rows)
     return {"reminded": reminded}

@@ -290,6 +290,8 @@ class CoverageViewSet(viewsets.ViewSet):
                 "unassigned_count": serializers.IntegerField(),
                 "totals": serializers.DictField(child=serializers.IntegerField()),
                 "unassigned": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+                # Other gaps by name (e.g. "visit": places overdue for a visit), as codes.
+                "gaps": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
             },
             many=True,
         )
@@ -308,6 +310,7 @@ class CoverageViewSet(viewsets.ViewSet):
                         kind: [getattr(p, "code", None) or str(p.pk) for p in places]
                         for kind, places in entry.unassigned.items()
                     },
+                    "gaps": {name: [row.code for row in rows] for name, rows in entry.gaps.items()},
                 }
                 for entry in report
             ]
