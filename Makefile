@@ -15,7 +15,7 @@ demo: setup
 	$(BIN)/wangge demo
 
 test: setup
-	WANGGE_DEBUG=true $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	WANGGE_DEBUG=true $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 setup: $(VENV)/.stamp $(VENDOR_STAMP)
 

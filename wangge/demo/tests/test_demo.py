@@ -4,6 +4,9 @@ The demo is built once for the whole module (about 3,500 rows through the servic
 that is rolled back at the end; each test runs in a savepoint within it.
 """
 
+import datetime
+import re
+from collections import Counter
 from collections.abc import Iterator
 from io import StringIO
 
@@ -11,22 +14,34 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.test import override_settings
+from django.utils import timezone
 from shapely.geometry import Point, shape
 
 from wangge.accounts.models import User
 from wangge.cases.metrics import case_metrics
-from wangge.cases.models import Case, CaseEvent, State
+from wangge.cases.models import Case, CaseEvent, Source, State
 from wangge.core.models import AuditEvent
+from wangge.core.validators import validate_id_number
 from wangge.demo import builder
+from wangge.demo import people as demo_people
 from wangge.demo.builder import DemoSummary, build_demo
+from wangge.demo.history import END, START
+from wangge.demo.inspections import NOT_VISITED_IN_OCTOBER, RELAPSE_ITEMS
 from wangge.demo.management.commands.demo import browser_url
+from wangge.demo.people import residential_dwellings
 from wangge.demo.scenario import JIANXUEJIE
+from wangge.inspections import selectors as inspection_selectors
+from wangge.inspections.models import Finding, Inspection, Result, Target, Unit
+from wangge.inspections.schedules import Period, ScheduleBook
+from wangge.people import tags as care_tags
+from wangge.people.models import Household, Residence, ResidenceRegistration, Resident, ResidentStatus
 from wangge.territory import geo, selectors
 from wangge.territory.models import (
     Area,
     AreaKind,
+    Assignment,
     Building,
     BuildingKind,
     Compound,
@@ -36,7 +51,11 @@ from wangge.territory.models import (
     Shop,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+CLEAR_ID = re.compile(r"(?<!\d)\d{17}[\dX](?![\dA-F])")
+CLEAR_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+# Built once per run: every test of the whole demo is here, and on one xdist worker (make test: --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.xdist_group("demo")]
 
 PASSWORD = "demo-test-pass"
 # Argon2 costs about half a second per account; the hasher is not what these tests are about.
@@ -44,13 +63,25 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[DemoSummary]:
-    """The demo, built once for this module and rolled back afterwards (its photos in a temporary folder)."""
+def built(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[tuple[DemoSummary, str]]:
+    """The demo, built once for this module and rolled back afterwards (its photos in a temporary folder), with
+    what the build printed. Every test of the whole demo lives in this module, so it is built once per run."""
     media = tmp_path_factory.mktemp("media")
+    output = StringIO()
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS, MEDIA_ROOT=media):
         with transaction.atomic():
-            yield build_demo(password=PASSWORD)
+            yield build_demo(password=PASSWORD, stdout=output), output.getvalue()
             transaction.set_rollback(True)
+
+
+@pytest.fixture
+def demo(built: tuple[DemoSummary, str]) -> DemoSummary:
+    return built[0]
+
+
+@pytest.fixture
+def demo_output(built: tuple[DemoSummary, str]) -> str:
+    return built[1]
 
 
 @pytest.fixture
@@ -252,3 +283,193 @@ class CaseHistoryTests:
         first = CaseEvent.objects.order_by("at").first()
         last = CaseEvent.objects.order_by("at").last()
         assert first.at.year == 2014 and last.at.year == 2014
+
+
+# The inspection history of the 2014 campaign (wangge.demo.inspections)
+
+
+def inspections(community: Area):
+    return Inspection.objects.filter(area_path__startswith=community.path)
+
+
+def local_day(moment: datetime.datetime) -> datetime.date:
+    return timezone.localdate(moment)
+
+
+class InspectionHistoryTests:
+    def test_it_inspects_in_every_month_of_the_campaign(self, community: Area) -> None:
+        months = {local_day(at).month for at in inspections(community).values_list("inspected_at", flat=True)}
+        assert months == {6, 7, 8, 9, 10}
+        for target in (Target.COMPOUND, Target.SHOP, Target.OFFICE):
+            in_october = inspections(community).filter(target=target, inspected_at__gte=self.start_of(10))
+            assert in_october.exists(), target
+
+    def test_it_keeps_to_the_campaign_dates(self, community: Area) -> None:
+        first, last = (
+            inspections(community).order_by(order).values_list("inspected_at", flat=True).first()
+            for order in ("inspected_at", "-inspected_at")
+        )
+        assert START <= local_day(first) and local_day(last) <= END
+
+    def test_it_sets_the_community_schedules(self, community: Area) -> None:
+        book = ScheduleBook.of(community.path)
+        assert book.period(Target.COMPOUND) == Period(1, Unit.WEEK)
+        assert book.period(Target.SHOP, "restaurant") == book.period(Target.SHOP, "food") == Period(7, Unit.DAY)
+        assert book.period(Target.SHOP, "salon") == Period(14, Unit.DAY)
+        assert book.period(Target.OFFICE) == Period(1, Unit.MONTH)
+
+    def test_it_visits_every_shop_on_its_period(self, community: Area) -> None:
+        book = ScheduleBook.of(community.path)
+        shops = Shop.objects.filter(area_path__startswith=community.path).select_related("trade")
+        visits: dict[int, list[datetime.date]] = {}
+        for shop_id, at in inspections(community).filter(target=Target.SHOP).values_list("shop", "inspected_at"):
+            visits.setdefault(shop_id, []).append(local_day(at))
+        assert set(visits) == {shop.pk for shop in shops}
+        for shop in shops:
+            days = sorted(visits[shop.pk])
+            longest = max(b - a for a, b in zip(days, days[1:], strict=False))
+            assert longest.days <= book.period(Target.SHOP, shop.trade.code).every, shop.code
+
+    def test_it_fails_unmanaged_compounds_more_often(self, community: Area) -> None:
+        rows = inspections(community).filter(target=Target.COMPOUND)
+        unmanaged = rows.filter(compound__management="none")
+        managed = rows.exclude(compound__management="none")
+        rate = {
+            name: group.filter(failed_count__gt=0).count() / group.count()
+            for name, group in (("unmanaged", unmanaged), ("managed", managed))
+        }
+        assert rate["unmanaged"] > 2 * rate["managed"] > 0
+
+    def test_it_closes_rectifications_at_the_next_visit(self, community: Area) -> None:
+        cases = Case.objects.filter(source=Source.INSPECTION, area_path__startswith=community.path)
+        closed = cases.filter(state=State.CLOSED)
+        assert closed.count() > 100 and closed.count() > 0.8 * cases.count()
+        for case in closed.order_by("pk")[:50]:
+            actions = list(case.events.order_by("at", "pk").values_list("action", flat=True))
+            assert actions[:3] == ["report", "register", "dispatch"] and actions[-2:] == ["verify", "close"]
+            assert "handle" in actions
+            verifier = case.events.get(action="verify").actor
+            # Verified by the re-inspection that found the item fixed, dated as that visit.
+            assert Inspection.objects.filter(inspector=verifier, inspected_at=case.verified_at).exists()
+        assert cases.filter(rework_count__gt=0).exists()
+        assert CaseEvent.objects.filter(case__in=cases, action="reinspect").exists()
+
+    def test_it_has_shops_that_relapse_within_the_window(self, community: Area) -> None:
+        assert inspections(community).aggregate(n=Sum("relapse_count"))["n"] > 0
+        relapses = Finding.objects.filter(inspection__area_path__startswith=community.path, relapse_of__isnull=False)
+        for finding in relapses.select_related("inspection", "relapse_of"):
+            assert finding.result == Result.FAIL
+            gap = finding.inspection.inspected_at - finding.relapse_of.verified_at
+            assert datetime.timedelta(0) < gap <= datetime.timedelta(days=30)
+        shops = (
+            relapses.filter(inspection__shop__isnull=False, item_code__in=RELAPSE_ITEMS)
+            .values("inspection__shop")
+            .annotate(n=Count("id"))
+        )
+        assert len(shops) >= 6
+        assert relapses.filter(inspection__compound__isnull=False).exists()
+
+    def test_it_leaves_compounds_unvisited_in_october(self, community: Area) -> None:
+        visits = inspection_selectors.visits_of(community, as_of=END)
+        unvisited = {v.code for v in visits if v.target == Target.COMPOUND and (v.last is None or v.last.month < 10)}
+        assert unvisited == set(NOT_VISITED_IN_OCTOBER)
+        overdue = {v.code for v in visits if v.overdue}
+        assert set(NOT_VISITED_IN_OCTOBER) <= overdue
+        # Their responsible persons were reminded on the last morning of the campaign.
+        for code in NOT_VISITED_IN_OCTOBER:
+            compound = Compound.objects.get(code=code)
+            person = compound.assignments.get(active=True).person
+            assert person.notifications.filter(event="inspection.overdue", body__contains=compound.name).exists()
+
+    def test_it_reports_what_it_made(self, demo_output: str, community: Area) -> None:
+        (line,) = [line for line in demo_output.splitlines() if "inspections of the campaign months" in line]
+        assert line.startswith(f"{inspections(community).count()} inspections")
+        relapses = inspections(community).aggregate(n=Sum("relapse_count"))["n"]
+        assert f"{relapses} relapses" in line
+
+    @staticmethod
+    def start_of(month: int) -> datetime.datetime:
+        return timezone.make_aware(datetime.datetime(2014, month, 1))
+
+
+# The people register at full size (wangge.demo.people)
+
+
+class FullDemoPeopleTests:
+    def test_it_matches_the_reference_proportions(self, demo: DemoSummary) -> None:
+        community = Area.objects.get(code=JIANXUEJIE.code)
+        living = list(Resident.objects.filter(area_path__startswith=community.path, status=ResidentStatus.LIVING))
+        total = len(living)
+        floating = sum(r.residence == Residence.FLOATING for r in living)
+        permanent = sum(r.residence == Residence.PERMANENT for r in living)
+        households = Household.objects.filter(community=community).count()
+        assert 8_500 <= total <= 9_500 and demo.residents == total
+        assert 0.22 <= floating / total <= 0.28 and demo.floating_residents == floating
+        assert 0.06 <= permanent / total <= 0.10
+        assert 3_000 <= households <= 3_400 and demo.households == households
+        males = sum(r.sex == "male" for r in living)
+        assert 0.47 <= males / total <= 0.53
+        elderly = sum(r.age() >= 60 for r in living)
+        children = sum(r.age() < 14 for r in living)
+        assert 0.18 <= elderly / total <= 0.32 and 0.10 <= children / total <= 0.18
+        assert Resident.objects.filter(status=ResidentStatus.MOVED_OUT, archived_at__isnull=False).count() >= 10
+
+        everyone = list(Resident.objects.all())
+        numbers = [r.id_number for r in everyone]
+        assert len(set(numbers)) == len(numbers)
+        for resident in everyone:
+            assert validate_id_number(resident.id_number) == resident.id_number
+
+        tags = Counter(code for r in living for code in care_tags.unpack(r.tags) + care_tags.unpack(r.sensitive_tags))
+        assert set(tags) == set(care_tags.BY_CODE)
+        assert 1 <= tags["person_of_concern"] <= 20 and tags["elderly_alone"] >= 150
+
+    def test_it_gives_the_floating_population_pages_content(self, demo: DemoSummary) -> None:
+        today = timezone.localdate()
+        latest: dict[int, ResidenceRegistration] = {}
+        for registration in ResidenceRegistration.objects.order_by("registered_on", "id"):
+            latest[registration.resident_id] = registration
+        expired = sum(r.expires_on is not None and r.expires_on < today for r in latest.values())
+        expiring = sum(
+            r.expires_on is not None and today <= r.expires_on <= today + datetime.timedelta(days=30)
+            for r in latest.values()
+        )
+        # Everyone registered elsewhere registers here (居住登记), floating or permanent, children with their family.
+        registrable = Resident.objects.filter(
+            residence__in=(Residence.FLOATING, Residence.PERMANENT), status=ResidentStatus.LIVING
+        )
+        due = sum(r.pk not in latest and r.moved_in_on <= today - datetime.timedelta(days=30) for r in registrable)
+        assert expired >= 30 and expiring >= 20 and due >= 50
+        # Lists an office can work through, not the whole floating population.
+        assert expired + expiring + due < 0.25 * registrable.count()
+        assert len(latest) > 0.8 * registrable.count()
+
+    def test_it_stores_no_clear_id_number_or_phone(self, demo: DemoSummary) -> None:
+        clear = {r.id_number for r in Resident.objects.all()} | {r.phone for r in Resident.objects.all() if r.phone}
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {Resident._meta.db_table}")  # noqa: S608
+            columns = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+        assert len(rows) > 8_500
+        for row in rows:
+            for column, value in zip(columns, row, strict=True):
+                if not isinstance(value, str):
+                    continue
+                assert value not in clear, column
+                # Blind indexes are hex digests, where digits may run on by chance; the rest must hold none.
+                if not value.startswith("v1:") and not column.endswith("_index"):
+                    assert not CLEAR_ID.search(value) and not CLEAR_MOBILE.search(value), column
+
+    def test_it_draws_the_same_names_on_every_build(self, demo: DemoSummary) -> None:
+        community = Area.objects.get(code=JIANXUEJIE.code)
+        dwellings = residential_dwellings(community)
+        alone = set(
+            Assignment.objects.filter(active=True, dwelling__in=dwellings).values_list("dwelling_id", flat=True)
+        )
+        planned = [
+            p.name for plan in demo_people._Planner(demo_people.SEED).plan(dwellings, alone) for p in plan.members
+        ]
+        built = list(
+            Resident.objects.filter(area_path__startswith=community.path).order_by("id").values_list("name", flat=True)
+        )
+        assert planned == built

@@ -1,8 +1,8 @@
 """The demo's people register: made-up, valid, deterministic, encrypted, with content for every page.
 
-Most tests load the register into a small slice (the cast's compound with a hundred dwellings); one slow test
-builds the whole demo and checks the proportions of the reference scenario (about 9,000 residents in about
-3,200 households, a quarter floating).
+Most tests load the register into a small slice (the cast's compound with a hundred dwellings); the proportions
+of the whole demo (about 9,000 residents in about 3,200 households, a quarter floating) are checked in
+test_demo.py, where the whole demo is built once.
 """
 
 import datetime
@@ -12,14 +12,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import override_settings
-from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
@@ -27,21 +25,17 @@ from django_tasks_db.models import DBTaskResult
 from conftest import Cast
 from wangge.core.models import AuditEvent
 from wangge.core.validators import id_number_birth_date, validate_id_number, validate_mobile
-from wangge.demo import people as demo_people
-from wangge.demo.builder import DemoSummary, build_demo
+from wangge.demo.builder import build_demo
 from wangge.demo.management.commands import demo as demo_command
 from wangge.demo.people import PeopleSummary, build_people, residential_dwellings
-from wangge.demo.scenario import JIANXUEJIE
 from wangge.people import tags as care_tags
 from wangge.people.models import Household, Relation, Residence, ResidenceRegistration, Resident, ResidentStatus
 from wangge.people.services import resident_validate
 from wangge.territory import services as territory_services
-from wangge.territory.models import Area, Assignment, Dwelling
+from wangge.territory.models import Dwelling
 
 TODAY = datetime.date(2026, 3, 15)
 SLICE = 100
-CLEAR_ID = re.compile(r"(?<!\d)\d{17}[\dX](?![\dA-F])")
-CLEAR_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 def _add_dwellings(cast: Cast, count: int) -> None:
@@ -255,96 +249,3 @@ class WorkerCommandTests:
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
-
-
-@pytest.fixture(scope="module")
-def full_demo(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[DemoSummary]:
-    """The whole demo, built once for the slow test and rolled back afterwards."""
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    media = tmp_path_factory.mktemp("media")
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast, MEDIA_ROOT=media):
-        with transaction.atomic():
-            yield build_demo(password="demo-test-pass")  # noqa: S106
-            transaction.set_rollback(True)
-
-
-@pytest.mark.slow
-@pytest.mark.django_db
-class FullDemoPeopleTests:
-    def test_it_matches_the_reference_proportions(self, full_demo: DemoSummary) -> None:
-        community = Area.objects.get(code=JIANXUEJIE.code)
-        living = list(Resident.objects.filter(area_path__startswith=community.path, status=ResidentStatus.LIVING))
-        total = len(living)
-        floating = sum(r.residence == Residence.FLOATING for r in living)
-        permanent = sum(r.residence == Residence.PERMANENT for r in living)
-        households = Household.objects.filter(community=community).count()
-        assert 8_500 <= total <= 9_500 and full_demo.residents == total
-        assert 0.22 <= floating / total <= 0.28 and full_demo.floating_residents == floating
-        assert 0.06 <= permanent / total <= 0.10
-        assert 3_000 <= households <= 3_400 and full_demo.households == households
-        males = sum(r.sex == "male" for r in living)
-        assert 0.47 <= males / total <= 0.53
-        elderly = sum(r.age() >= 60 for r in living)
-        children = sum(r.age() < 14 for r in living)
-        assert 0.18 <= elderly / total <= 0.32 and 0.10 <= children / total <= 0.18
-        assert Resident.objects.filter(status=ResidentStatus.MOVED_OUT, archived_at__isnull=False).count() >= 10
-
-        everyone = list(Resident.objects.all())
-        numbers = [r.id_number for r in everyone]
-        assert len(set(numbers)) == len(numbers)
-        for resident in everyone:
-            assert validate_id_number(resident.id_number) == resident.id_number
-
-        tags = Counter(code for r in living for code in care_tags.unpack(r.tags) + care_tags.unpack(r.sensitive_tags))
-        assert set(tags) == set(care_tags.BY_CODE)
-        assert 1 <= tags["person_of_concern"] <= 20 and tags["elderly_alone"] >= 150
-
-    def test_it_gives_the_floating_population_pages_content(self, full_demo: DemoSummary) -> None:
-        today = timezone.localdate()
-        latest: dict[int, ResidenceRegistration] = {}
-        for registration in ResidenceRegistration.objects.order_by("registered_on", "id"):
-            latest[registration.resident_id] = registration
-        expired = sum(r.expires_on is not None and r.expires_on < today for r in latest.values())
-        expiring = sum(
-            r.expires_on is not None and today <= r.expires_on <= today + datetime.timedelta(days=30)
-            for r in latest.values()
-        )
-        # Everyone registered elsewhere registers here (居住登记), floating or permanent, children with their family.
-        registrable = Resident.objects.filter(
-            residence__in=(Residence.FLOATING, Residence.PERMANENT), status=ResidentStatus.LIVING
-        )
-        due = sum(r.pk not in latest and r.moved_in_on <= today - datetime.timedelta(days=30) for r in registrable)
-        assert expired >= 30 and expiring >= 20 and due >= 50
-        # Lists an office can work through, not the whole floating population.
-        assert expired + expiring + due < 0.25 * registrable.count()
-        assert len(latest) > 0.8 * registrable.count()
-
-    def test_it_stores_no_clear_id_number_or_phone(self, full_demo: DemoSummary) -> None:
-        clear = {r.id_number for r in Resident.objects.all()} | {r.phone for r in Resident.objects.all() if r.phone}
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT * FROM {Resident._meta.db_table}")  # noqa: S608
-            columns = [column[0] for column in cursor.description]
-            rows = cursor.fetchall()
-        assert len(rows) > 8_500
-        for row in rows:
-            for column, value in zip(columns, row, strict=True):
-                if not isinstance(value, str):
-                    continue
-                assert value not in clear, column
-                # Blind indexes are hex digests, where digits may run on by chance; the rest must hold none.
-                if not value.startswith("v1:") and not column.endswith("_index"):
-                    assert not CLEAR_ID.search(value) and not CLEAR_MOBILE.search(value), column
-
-    def test_it_draws_the_same_names_on_every_build(self, full_demo: DemoSummary) -> None:
-        community = Area.objects.get(code=JIANXUEJIE.code)
-        dwellings = residential_dwellings(community)
-        alone = set(
-            Assignment.objects.filter(active=True, dwelling__in=dwellings).values_list("dwelling_id", flat=True)
-        )
-        planned = [
-            p.name for plan in demo_people._Planner(demo_people.SEED).plan(dwellings, alone) for p in plan.members
-        ]
-        built = list(
-            Resident.objects.filter(area_path__startswith=community.path).order_by("id").values_list("name", flat=True)
-        )
-        assert planned == built
