@@ -289,6 +289,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("WANGGE_EMAIL_FROM", "wangge@localhost")
 # The people register (see the README's privacy section).
 # Archived residents (moved out, deceased) are purged by `wangge sweep` this many days after archiving.
 PEOPLE_RETENTION_DAYS = envint("WANGGE_PEOPLE_RETENTION_DAYS", 365)
+# How many days after a visit its inspection may still be entered (a phone without signal, paper notes).
+INSPECTION_LATE_ENTRY_DAYS = envint("WANGGE_INSPECTION_LATE_ENTRY_DAYS", 7)
 # A floating resident should be registered (居住登记) within this many days of moving in.
 REGISTRATION_DUE_DAYS = envint("WANGGE_REGISTRATION_DUE_DAYS", 30)
 # Residence permits expiring within this many days are listed and reminded of.

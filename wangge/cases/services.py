@@ -640,6 +640,10 @@ def case_reinspect(*, actor: User, case: Case, passed: bool, note: str, now: dat
     still being handled that is found not fixed keeps its course; the timeline records the re-inspection.
     """
     now = now or timezone.now()
+    # The steps follow the case as it is now (locked), not as the caller read it: someone may have moved it.
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    if case.state not in OPEN_STATES:
+        return case
     steps: list[str]
     if passed:
         steps = {
@@ -652,13 +656,11 @@ def case_reinspect(*, actor: User, case: Case, passed: bool, note: str, now: dat
         steps = ["rework"] if case.state == State.HANDLED else []
     for action in steps:
         case = case_act(actor=actor, case=case, action=action, note=note, by_inspection=True, now=now)
-    if not steps and case.state in OPEN_STATES:
-        locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
-        locked.version += 1
-        locked.save(update_fields=["version", "updated_at"])
-        _event(locked, "reinspect", actor, at=now, from_state=locked.state, note=note, data={"passed": passed})
-        audit.record(actor=actor, action="case.reinspect", instance=locked, reason=note[:300])
-        case = locked
+    if not steps:
+        case.version += 1
+        case.save(update_fields=["version", "updated_at"])
+        _event(case, "reinspect", actor, at=now, from_state=case.state, note=note, data={"passed": passed})
+        audit.record(actor=actor, action="case.reinspect", instance=case, reason=note[:300])
     return case
 
 

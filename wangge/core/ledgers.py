@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
@@ -754,6 +755,16 @@ def template(ledger: Ledger) -> Workbook:
     return workbook
 
 
+def as_text_cell(sheet: Any, value: Any) -> Any:
+    """`value` for a row of a write-only sheet; text that starts with "=" stays text (openpyxl would write a
+    formula, which Excel runs when the file is opened: a shop named "=HYPERLINK(...)" must not)."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def export(ledger: Ledger, rows: Iterable[models.Model], *, reveal: bool) -> Path:
     """The records as a ledger workbook in a temporary file, written as a stream (bounded memory).
 
@@ -766,7 +777,7 @@ def export(ledger: Ledger, rows: Iterable[models.Model], *, reveal: bool) -> Pat
     sheet.freeze_panes = "A2"
     sheet.append([str(column.header) for column in ledger.columns])
     for instance in rows:
-        sheet.append(ledger.export_row(instance, reveal=reveal))
+        sheet.append([as_text_cell(sheet, value) for value in ledger.export_row(instance, reveal=reveal)])
     handle = tempfile.NamedTemporaryFile(prefix="wangge-export-", suffix=".xlsx", delete=False)  # noqa: SIM115
     handle.close()
     workbook.save(handle.name)

@@ -32,7 +32,7 @@ from wangge.cases import services as case_services
 from wangge.cases.api import _DETAIL, _FIELDS, ERRORS
 from wangge.cases.filters import day_start
 from wangge.core.validators import validate_calendar_date
-from wangge.inspections import services
+from wangge.inspections import selectors, services
 from wangge.inspections.models import (
     Checklist,
     ChecklistItem,
@@ -87,11 +87,15 @@ class ChecklistSerializer(serializers.ModelSerializer):
 
     items = ChecklistItemSerializer(many=True, read_only=True)
     total_points = serializers.SerializerMethodField()
+    community = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text="the owning community; null: a shared standard"
+    )
 
     class Meta:
         model = Checklist
         fields = [
             "id",
+            "community",
             "code",
             "version",
             "name",
@@ -125,7 +129,8 @@ class ChecklistFilter(django_filters.FilterSet):
     retrieve=extend_schema(responses={200: ChecklistSerializer, **ERRORS, **NOT_FOUND}),
 )
 class ChecklistViewSet(viewsets.ReadOnlyModelViewSet):
-    """The inspection standards, every version (shared by all communities): `status=published` for those in use."""
+    """The inspection standards the user may read, every version: the shared ones and those of the user's
+    communities (`community`: null for a shared one). `status=published` for those in use."""
 
     serializer_class = ChecklistSerializer
     filterset_class = ChecklistFilter
@@ -134,8 +139,11 @@ class ChecklistViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Checklist]:
         items = ChecklistItem.objects.select_related("category").order_by("order", "pk")
-        return Checklist.objects.prefetch_related(Prefetch("items", queryset=items)).order_by(
-            "target", "code", "-version"
+        return (
+            selectors.checklists_for(self.request.user)
+            .select_related("community")
+            .prefetch_related(Prefetch("items", queryset=items))
+            .order_by("target", "code", "-version")
         )
 
 

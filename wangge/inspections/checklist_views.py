@@ -1,10 +1,11 @@
 """The checklist pages (检查表 / 标准) under /inspections/checklists/: every office role reads the standards it
 inspects against; the community director and the subdistrict administrator write them, through the services.
 
-Checklists are shared standards, like case categories: not area-scoped. A version an inspection has used is
-frozen (the service refuses a change and says why); it is changed by making a new version, which the director
-puts in use when ready. Items are added, edited and deleted inline: with htmx a request answers with the items
-section only, without it with the whole page.
+A shared standard (seeded, or set by the deployment's administrators) is in use in every community that has no
+version of its own; a director makes the community's own version of it, or a standard of its own. A version an
+inspection has used is frozen (the service refuses a change and says why); it is changed by making a new
+version, which the director puts in use when ready. Items are added, edited and deleted inline: with htmx a
+request answers with the items section only, without it with the whole page.
 """
 
 import itertools
@@ -15,7 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,19 +28,43 @@ from wangge.accounts.access import office_page
 from wangge.accounts.models import User
 from wangge.accounts.roles import STANDARD_ROLES, Action
 from wangge.core import ledger_views
-from wangge.inspections import services
+from wangge.inspections import selectors, services
 from wangge.inspections.checklist_forms import ChecklistForm, ItemForm
 from wangge.inspections.ledgers import CHECKLIST_ITEMS
 from wangge.inspections.models import Checklist, ChecklistItem, ChecklistStatus, Inspection, Target
+from wangge.territory import selectors as territory_selectors
 from wangge.territory.forms import add_service_errors
-from wangge.territory.models import Trade
+from wangge.territory.models import Area, Trade
 
 ITEMS_PARTIAL = "inspections/partials/checklist_items.html"
 
 
+def standard_communities(user: User) -> list[Area]:
+    """The communities whose standards the user writes (as director or subdistrict administrator there)."""
+    communities = territory_selectors.communities_for(user, Action.CHANGE).order_by("path")
+    return [
+        community for community in communities if user.is_superuser or user.roles_at(community.path) & STANDARD_ROLES
+    ]
+
+
 def may_edit_standards(user: User) -> bool:
-    """Whether the user writes inspection standards: the director, the subdistrict administrator, a superuser."""
+    """Whether the user writes some inspection standards: a director, a subdistrict administrator, a superuser."""
     return user.is_superuser or bool(user.roles() & STANDARD_ROLES)
+
+
+def may_write(user: User, checklist: Checklist) -> bool:
+    """Whether the user writes this version's standard: its community's director; a shared one, a superuser."""
+    if checklist.community_id is None:
+        return user.is_superuser
+    return user.is_superuser or bool(user.roles_at(checklist.area_path) & STANDARD_ROLES)
+
+
+def _own_community(request: HttpRequest) -> Area | None:
+    """The community whose own standards the user is working on: ?community=CODE among theirs, or their first."""
+    communities = standard_communities(request.user)
+    code = request.GET.get("community") or request.POST.get("community")
+    chosen = next((community for community in communities if community.code == code), None) if code else None
+    return chosen or (communities[0] if communities else None)
 
 
 def _standards_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -72,14 +97,18 @@ def _count(queryset: QuerySet, aggregate: Any) -> Subquery:
     )
 
 
-def checklists_with_figures() -> QuerySet[Checklist]:
-    """Every checklist version with its number of items, total points and number of inspections that used it."""
+def checklists_with_figures(user: User) -> QuerySet[Checklist]:
+    """Every version the user may read, with its number of items, total points and inspections that used it."""
     items = ChecklistItem.objects.filter(checklist=OuterRef("pk"))
     inspections = Inspection.objects.filter(checklist=OuterRef("pk"))
-    return Checklist.objects.annotate(
-        item_count=_count(items, Count("pk")),
-        total_points=_count(items, Sum("points")),
-        used=_count(inspections, Count("pk")),
+    return (
+        selectors.checklists_for(user)
+        .select_related("community")
+        .annotate(
+            item_count=_count(items, Count("pk")),
+            total_points=_count(items, Sum("points")),
+            used=_count(inspections, Count("pk")),
+        )
     )
 
 
@@ -113,7 +142,7 @@ def _items_context(checklist: Checklist, user: User, **extra: Any) -> dict[str, 
         "sections": sections,
         "item_count": sum(len(section.items) for section in sections),
         "total_points": sum(section.points for section in sections),
-        "editable": may_edit_standards(user) and _changeable(checklist),
+        "editable": may_write(user, checklist) and _changeable(checklist),
         **extra,
     }
 
@@ -126,8 +155,9 @@ def _changeable(checklist: Checklist) -> bool:
     return checklist.status != ChecklistStatus.RETIRED and not used
 
 
-def _figures(pk: int) -> Checklist:
-    return get_object_or_404(checklists_with_figures(), pk=pk)
+def _figures(user: User, pk: int) -> Checklist:
+    """The version with its figures, if the user may read it (another community's own standard: 404)."""
+    return get_object_or_404(checklists_with_figures(user), pk=pk)
 
 
 # Pages
@@ -145,17 +175,22 @@ def checklist_list(request: HttpRequest) -> HttpResponse:
     if ledger_views.wants_export(request):
         if not request.user.can(Action.EXPORT):
             raise PermissionDenied
-        items = ChecklistItem.objects.filter(checklist__status=ChecklistStatus.PUBLISHED)
+        items = ChecklistItem.objects.filter(
+            checklist__in=selectors.checklists_for(request.user), checklist__status=ChecklistStatus.PUBLISHED
+        )
         if target:
             items = items.filter(checklist__target=target)
         return ledger_views.export_response(
             request, ledger=CHECKLIST_ITEMS, queryset=items, filters=ledger_views.export_filters(request)
         )
-    versions = checklists_with_figures().order_by("target", "code", "-version")
+    versions = checklists_with_figures(request.user).order_by(
+        "target", "code", F("community__path").asc(nulls_first=True), "-version"
+    )
     if target:
         versions = versions.filter(target=target)
     standards = []
-    for code, group in itertools.groupby(versions, key=lambda version: version.code):
+    # One row per standard and owner: the shared standard, and each community's own version of it.
+    for (code, _owner), group in itertools.groupby(versions, key=lambda version: (version.code, version.community_id)):
         group = list(group)
         in_use = next((v for v in group if v.status == ChecklistStatus.PUBLISHED), None)
         standards.append({"code": code, "current": in_use or group[0], "in_use": in_use, "versions": group})
@@ -175,17 +210,29 @@ def checklist_list(request: HttpRequest) -> HttpResponse:
 @office_page
 def checklist_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One version: its items by section with their totals, which version of the standard is in use, the actions."""
-    checklist = _figures(pk)
+    checklist = _figures(request.user, pk)
     if _htmx(request):
         return render(request, ITEMS_PARTIAL, _items_context(checklist, request.user))
-    versions = list(checklists_with_figures().filter(code=checklist.code).order_by("-version"))
-    may_edit = may_edit_standards(request.user)
+    # A community's version descends from the shared standard: its page lists both lines of versions.
+    lineage = Q(community__isnull=True) | Q(community=checklist.community)
+    versions = list(checklists_with_figures(request.user).filter(lineage, code=checklist.code).order_by("-version"))
+    may_edit = may_write(request.user, checklist)
     context = _items_context(checklist, request.user)
     context.update(
         versions=versions,
-        in_use=next((v for v in versions if v.status == ChecklistStatus.PUBLISHED), None),
-        draft=next((v for v in versions if v.status == ChecklistStatus.DRAFT), None),
+        # What the owner's inspectors use now: its own version in use, else the shared one.
+        in_use=next(
+            (v for v in versions if v.status == ChecklistStatus.PUBLISHED and v.community_id == checklist.community_id),
+            None,
+        )
+        or next((v for v in versions if v.status == ChecklistStatus.PUBLISHED), None),
+        draft=next(
+            (v for v in versions if v.status == ChecklistStatus.DRAFT and v.community_id == checklist.community_id),
+            None,
+        ),
         may_edit=may_edit,
+        # A director makes their community's own version of a shared standard.
+        own_community=_own_community(request) if checklist.community_id is None else None,
         can_export=request.user.can(Action.EXPORT),
     )
     return render(request, "inspections/checklist_detail.html", context)
@@ -197,7 +244,9 @@ def checklist_create(request: HttpRequest) -> HttpResponse:
     form = ChecklistForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            checklist = services.checklist_create(actor=request.user, **form.service_data())
+            checklist = services.checklist_create(
+                actor=request.user, community=_own_community(request), **form.service_data()
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -209,7 +258,7 @@ def checklist_create(request: HttpRequest) -> HttpResponse:
 @_standards_page
 def checklist_update(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a version's name, description, pass mark or grouping; the service refuses a used version."""
-    checklist = _figures(pk)
+    checklist = _figures(request.user, pk)
     # The form works on a copy; the service gets the stored version and records before and after.
     form = ChecklistForm(request.POST or None, instance=Checklist.objects.get(pk=checklist.pk))
     if request.method == "POST" and form.is_valid():
@@ -253,7 +302,7 @@ def _saved(request: HttpRequest, checklist: Checklist, notice: str) -> HttpRespo
 @_standards_page
 def item_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Add an item to a version nobody has used yet."""
-    checklist = _figures(pk)
+    checklist = _figures(request.user, pk)
     form = ItemForm(request.POST or None, target=checklist.target)
     if request.method == "POST" and form.is_valid():
         try:
@@ -268,8 +317,11 @@ def item_create(request: HttpRequest, pk: int) -> HttpResponse:
 @_standards_page
 def item_update(request: HttpRequest, pk: int) -> HttpResponse:
     """Change an item of a version nobody has used yet; its code stays."""
-    item = get_object_or_404(ChecklistItem.objects.select_related("checklist"), pk=pk)
-    checklist = _figures(item.checklist_id)
+    item = get_object_or_404(
+        ChecklistItem.objects.filter(checklist__in=selectors.checklists_for(request.user)).select_related("checklist"),
+        pk=pk,
+    )
+    checklist = _figures(request.user, item.checklist_id)
     form = ItemForm(request.POST or None, instance=ChecklistItem.objects.get(pk=item.pk), target=checklist.target)
     if request.method == "POST" and form.is_valid():
         try:
@@ -285,8 +337,11 @@ def item_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def item_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove an item from a version nobody has used yet."""
-    item = get_object_or_404(ChecklistItem.objects.select_related("checklist"), pk=pk)
-    checklist = _figures(item.checklist_id)
+    item = get_object_or_404(
+        ChecklistItem.objects.filter(checklist__in=selectors.checklists_for(request.user)).select_related("checklist"),
+        pk=pk,
+    )
+    checklist = _figures(request.user, item.checklist_id)
     try:
         if checklist.status == ChecklistStatus.RETIRED:
             raise ValidationError(_("A retired version cannot change."))
@@ -302,7 +357,7 @@ def item_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _act(request: HttpRequest, pk: int, act: Callable[[Checklist], Checklist], done: str) -> HttpResponse:
     """Take a step on a version through its service; its refusal is shown on the version's page."""
-    checklist = get_object_or_404(Checklist, pk=pk)
+    checklist = _figures(request.user, pk)
     try:
         result = act(checklist)
     except ValidationError as error:
@@ -319,7 +374,11 @@ def checklist_new_version(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
-        lambda checklist: services.checklist_new_version(actor=request.user, checklist=checklist),
+        lambda checklist: services.checklist_new_version(
+            actor=request.user,
+            checklist=checklist,
+            community=_own_community(request) if checklist.community_id is None else None,
+        ),
         _("Version %(version)d of %(name)s is a draft: change it, then put it in use."),
     )
 
@@ -353,7 +412,7 @@ def checklist_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The version as the checklists' ledger workbook (it imports back unchanged), audited."""
     if not request.user.can(Action.EXPORT):
         raise PermissionDenied
-    checklist = get_object_or_404(Checklist, pk=pk)
+    checklist = _figures(request.user, pk)
     return ledger_views.export_response(
         request,
         ledger=CHECKLIST_ITEMS,

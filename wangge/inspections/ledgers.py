@@ -19,7 +19,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_slug
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -214,7 +214,8 @@ class ChecklistItemLedger(Ledger):
 
     def prepare(self, ctx: ImportContext) -> None:
         actor = ctx.actor
-        if actor is not None and not actor.is_superuser and not actor.roles() & STANDARD_ROLES:
+        scope = ctx.scope
+        if actor is not None and not actor.is_superuser and not (scope and actor.roles_at(scope.path) & STANDARD_ROLES):
             raise LedgerFileError(_("Only the community director edits inspection standards."))
         ctx.memo.clear()
         categories: dict[str, Category] = {}
@@ -228,7 +229,7 @@ class ChecklistItemLedger(Ledger):
             trades[code.lower()] = code
         ctx.memo["trades"] = trades
         # Checklist code → place kind of the checklists already stored.
-        ctx.memo["targets"] = dict(Checklist.objects.values_list("code", "target").distinct())
+        ctx.memo["targets"] = dict(self._versions(ctx).values_list("code", "target").distinct())
         # Checklist code → (first row, name, place kind) as this file gives them.
         ctx.memo["seen"] = {}
         ctx.memo["rows"] = {}
@@ -336,9 +337,12 @@ class ChecklistItemLedger(Ledger):
 
     def _write(self, code: str, rows: list[ItemRow], ctx: ImportContext) -> Counts:
         """One checklist of the file: left alone when it equals the version in use, else written to a draft."""
-        versions = list(Checklist.objects.filter(code=code).prefetch_related("items").order_by("-version"))
-        in_use = next((v for v in versions if v.status == ChecklistStatus.PUBLISHED), None)
-        draft = next((v for v in versions if v.status == ChecklistStatus.DRAFT), None)
+        community = ctx.scope
+        versions = list(self._versions(ctx).filter(code=code).prefetch_related("items").order_by("-version"))
+        # What the community uses now: its own version in use, else the shared one; a draft only of its own.
+        in_use = next((v for v in versions if v.status == ChecklistStatus.PUBLISHED and v.community_id), None)
+        in_use = in_use or next((v for v in versions if v.status == ChecklistStatus.PUBLISHED), None)
+        draft = next((v for v in versions if v.status == ChecklistStatus.DRAFT and v.community_id), None)
         baseline = in_use or draft
         wanted = (rows[0].name, [(row.code, row.fields) for row in rows])
         old: dict[str, dict[str, Any]] = {}
@@ -355,11 +359,20 @@ class ChecklistItemLedger(Ledger):
             # The name is a cell of every row: a new name changes them all.
             counts.updated, counts.unchanged = counts.updated + counts.unchanged, 0
         if in_use is None and draft is None and not versions:
-            draft = services.checklist_create(actor=ctx.actor, code=code, name=rows[0].name, target=rows[0].target)
+            draft = services.checklist_create(
+                actor=ctx.actor, community=community, code=code, name=rows[0].name, target=rows[0].target
+            )
         elif draft is None:
-            draft = services.checklist_new_version(actor=ctx.actor, checklist=in_use or versions[0])
+            draft = services.checklist_new_version(
+                actor=ctx.actor, checklist=in_use or versions[0], community=community
+            )
         self._sync(draft, rows, ctx)
         return counts
+
+    @staticmethod
+    def _versions(ctx: ImportContext) -> models.QuerySet:
+        """The versions an import into the community works with: the shared standards and the community's own."""
+        return Checklist.objects.filter(Q(community__isnull=True) | Q(community=ctx.scope))
 
     @staticmethod
     def _ordered(checklist: Checklist) -> list[ChecklistItem]:

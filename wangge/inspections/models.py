@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.models import ScopedModel, TimeStampedModel
+from wangge.core.models import ScopedModel
 
 
 class Target(models.TextChoices):
@@ -34,12 +34,24 @@ class Grouping(models.TextChoices):
     INSPECTION = "inspection", _("one case per inspection")
 
 
-class Checklist(TimeStampedModel):
+class Checklist(ScopedModel):
     """检查表 / 标准: one version of an inspection standard for one kind of place.
 
-    `code` names the standard across its versions; at most one version of a code is in use at a time.
+    A shared standard (`community` empty: seeded, or set by the deployment's administrators) is in use in every
+    community that has no version of its own; a community's director makes the community's own version of it,
+    or a standard of its own. `code` names the standard across its versions; at most one version of a code is
+    in use per owner (the shared standards, or one community).
     """
 
+    community = models.ForeignKey(
+        "territory.Area",
+        verbose_name=_("community"),
+        null=True,
+        blank=True,
+        related_name="checklists",
+        on_delete=models.PROTECT,
+        help_text=_("empty: a shared standard of every community"),
+    )
     code = models.SlugField(_("code"), max_length=40)
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     name = models.CharField(_("name"), max_length=100)
@@ -61,14 +73,36 @@ class Checklist(TimeStampedModel):
         verbose_name_plural = _("checklists")
         ordering = ["target", "code", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["code", "version"], name="checklist_unique_version"),
             models.UniqueConstraint(
-                fields=["code"], condition=Q(status="published"), name="checklist_one_published_version"
+                fields=["code", "version"], condition=Q(community__isnull=True), name="checklist_shared_version"
+            ),
+            models.UniqueConstraint(
+                fields=["community", "code", "version"],
+                condition=Q(community__isnull=False),
+                name="checklist_own_version",
+            ),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(status="published", community__isnull=True),
+                name="checklist_one_shared_in_use",
+            ),
+            models.UniqueConstraint(
+                fields=["community", "code"],
+                condition=Q(status="published", community__isnull=False),
+                name="checklist_one_own_in_use",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+    def compute_area_path(self) -> str:
+        # A shared standard lies under no area: every office role may read it, only administrators write it.
+        return self.community.path if self.community_id else ""
+
+    @property
+    def shared(self) -> bool:
+        return self.community_id is None
 
     @property
     def is_used(self) -> bool:

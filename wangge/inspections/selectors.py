@@ -26,6 +26,7 @@ from wangge.inspections.models import (
     Target,
 )
 from wangge.inspections.schedules import Period, ScheduleBook
+from wangge.territory import selectors as territory_selectors
 from wangge.territory.models import (
     Area,
     AreaKind,
@@ -47,10 +48,28 @@ def day_end(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
 
 
-def checklists_in_use(target: str | None = None) -> QuerySet[Checklist]:
-    """The versions inspectors may use now, for one kind of place or all."""
-    checklists = Checklist.objects.filter(status=ChecklistStatus.PUBLISHED).order_by("target", "code")
+def checklists_in_use(community: Area | None, target: str | None = None) -> QuerySet[Checklist]:
+    """The versions inspectors of `community` may use now (for one kind of place, or all): the community's own
+    version of a standard where it has one in use, else the shared standard."""
+    published = Checklist.objects.filter(status=ChecklistStatus.PUBLISHED)
+    own = published.filter(community=community) if community is not None else published.none()
+    checklists = (own | published.filter(community__isnull=True).exclude(code__in=own.values("code"))).order_by(
+        "target", "code"
+    )
     return checklists.filter(target=target) if target else checklists
+
+
+def checklists_for(user: User) -> QuerySet[Checklist]:
+    """Every version `user` may read: the shared standards and those of their communities (a grid worker's too:
+    the standards are the community's, above the grid)."""
+    return Checklist.objects.filter(
+        Q(community__isnull=True) | Q(community__in=territory_selectors.communities_for(user))
+    )
+
+
+def community_of(place: Place) -> Area:
+    """The community a place lies in."""
+    return place.area.parent
 
 
 @dataclass

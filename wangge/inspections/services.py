@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -70,19 +71,25 @@ ITEM_FIELDS = (
 # Standards (checklists)
 
 
-def _check_standard_role(actor: User | None) -> None:
+def _check_standard_role(actor: User | None, community: Area | None) -> None:
+    """The actor may write the standards of `community`: its director (or the subdistrict above); the shared
+    standards, which every community without its own version uses, only the deployment's administrators."""
     if actor is None or actor.is_superuser:
         return
-    if not actor.roles() & STANDARD_ROLES:
+    if community is None:
+        raise PermissionDenied(
+            _("This standard is shared by every community: make your community's own version of it instead.")
+        )
+    check_actor_may(actor, Action.CHANGE, community.path)
+    if not actor.roles_at(community.path) & STANDARD_ROLES:
         raise PermissionDenied(_("Only the community director edits inspection standards."))
 
 
-def _standard_path(actor: User | None) -> str:
-    """Where an edit of a shared standard is logged: the actor's own area, so the auditors there see it."""
-    if actor is None or actor.is_superuser:
-        return ""
-    paths = actor.area_prefixes(Action.CHANGE) or []
-    return min(paths, key=len) if paths else ""
+def _owners(checklist: Checklist) -> Q:
+    """The versions with the same owner as `checklist`: the shared ones, or one community's."""
+    if checklist.community_id is None:
+        return Q(code=checklist.code, community__isnull=True)
+    return Q(code=checklist.code, community_id=checklist.community_id)
 
 
 def _check_unused(checklist: Checklist) -> None:
@@ -97,15 +104,18 @@ def _check_unused(checklist: Checklist) -> None:
         )
 
 
-def _record(actor: User | None, action: str, instance: Any, before: dict | None, *, path: str | None = None) -> None:
-    audit.record(
-        actor=actor,
-        action=action,
-        instance=instance,
-        before=before,
-        after=audit.snapshot(instance),
-        area_path=path if path is not None else _standard_path(actor),
-    )
+def _lock_editable(checklist_pk: int) -> Checklist:
+    """The version, locked for the edit, if it may still change: neither used by an inspection nor retired."""
+    checklist = Checklist.objects.select_for_update().get(pk=checklist_pk)
+    _check_unused(checklist)
+    if checklist.status == ChecklistStatus.RETIRED:
+        raise ValidationError(_("A retired version cannot change."))
+    return checklist
+
+
+def _record(actor: User | None, action: str, instance: Any, before: dict | None) -> None:
+    # Filed under the owning community (its auditors see it); a shared standard's under no area.
+    audit.record(actor=actor, action=action, instance=instance, before=before, after=audit.snapshot(instance))
 
 
 def _clean_checklist(checklist: Checklist) -> None:
@@ -124,15 +134,17 @@ def checklist_create(
     code: str,
     name: str,
     target: str,
+    community: Area | None = None,
     description: str = "",
     pass_mark: int = 80,
     grouping: str = Grouping.ITEM,
 ) -> Checklist:
-    """A new standard, as version 1 in draft."""
-    _check_standard_role(actor)
-    if Checklist.objects.filter(code=code).exists():
+    """A new standard of `community` (or a shared one: `community` None), as version 1 in draft."""
+    _check_standard_role(actor, community)
+    if Checklist.objects.filter(Q(community=None) | Q(community=community), code=code).exists():
         raise ValidationError({"code": _("A checklist with this code exists; make a new version of it instead.")})
     checklist = Checklist(
+        community=community,
         code=code,
         name=name.strip(),
         target=target,
@@ -156,11 +168,8 @@ def checklist_create(
 @transaction.atomic
 def checklist_update(*, actor: User | None, checklist: Checklist, **fields: Any) -> Checklist:
     """Change a version's name, description, pass mark or grouping; refused once an inspection has used it."""
-    _check_standard_role(actor)
-    checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
-    _check_unused(checklist)
-    if checklist.status == ChecklistStatus.RETIRED:
-        raise ValidationError(_("A retired version cannot change."))
+    _check_standard_role(actor, checklist.community)
+    checklist = _lock_editable(checklist.pk)
     before = audit.snapshot(checklist)
     for name, value in fields.items():
         if name not in CHECKLIST_FIELDS:
@@ -200,11 +209,8 @@ def checklist_item_save(
     *, actor: User | None, checklist: Checklist, item: ChecklistItem | None = None, code: str = "", **fields: Any
 ) -> ChecklistItem:
     """Add an item to a version, or change one; refused once an inspection has used the version."""
-    _check_standard_role(actor)
-    checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
-    _check_unused(checklist)
-    if checklist.status == ChecklistStatus.RETIRED:
-        raise ValidationError(_("A retired version cannot change."))
+    _check_standard_role(actor, checklist.community)
+    checklist = _lock_editable(checklist.pk)
     before = audit.snapshot(item) if item is not None else None
     if item is None:
         item = ChecklistItem(checklist=checklist, code=code.strip())
@@ -227,28 +233,34 @@ def checklist_item_save(
 @transaction.atomic
 def checklist_item_delete(*, actor: User | None, item: ChecklistItem) -> None:
     """Remove an item from a version nobody has used yet."""
-    _check_standard_role(actor)
-    checklist = Checklist.objects.select_for_update().get(pk=item.checklist_id)
-    _check_unused(checklist)
-    if checklist.status == ChecklistStatus.RETIRED:
-        raise ValidationError(_("A retired version cannot change."))
+    checklist = _lock_editable(item.checklist_id)
+    _check_standard_role(actor, checklist.community)
     before = audit.snapshot(item)
     audit.record(
-        actor=actor, action="checklist.item_delete", instance=item, before=before, area_path=_standard_path(actor)
+        actor=actor, action="checklist.item_delete", instance=item, before=before, area_path=checklist.area_path
     )
     item.delete()
 
 
 @transaction.atomic
-def checklist_new_version(*, actor: User | None, checklist: Checklist) -> Checklist:
-    """A draft copy of a version, numbered after the newest, to change and publish; an open draft is reused."""
-    _check_standard_role(actor)
-    versions = Checklist.objects.select_for_update().filter(code=checklist.code)
-    draft = versions.filter(status=ChecklistStatus.DRAFT).first()
+def checklist_new_version(*, actor: User | None, checklist: Checklist, community: Area | None = None) -> Checklist:
+    """A draft copy of a version to change and put in use, numbered after the newest of its code; an open draft
+    of the same owner is reused. The copy belongs to `community` when given (a community's own version of a
+    shared standard), else to the version's owner."""
+    owner = community if community is not None else checklist.community
+    if checklist.community_id is not None and owner is not None and owner.pk != checklist.community_id:
+        raise PermissionDenied(_("This standard belongs to another community."))
+    _check_standard_role(actor, owner)
+    # Versions of a code are numbered across the shared standard and the community's own, so "v3" is one thing.
+    related = Checklist.objects.select_for_update().filter(
+        Q(community__isnull=True) | Q(community=owner), code=checklist.code
+    )
+    draft = related.filter(community=owner, status=ChecklistStatus.DRAFT).first()
     if draft is not None:
         return draft
-    newest = versions.aggregate(top=Max("version"))["top"]
+    newest = related.aggregate(top=Max("version"))["top"]
     copy = Checklist.objects.create(
+        community=owner,
         code=checklist.code,
         version=newest + 1,
         name=checklist.name,
@@ -269,15 +281,23 @@ def checklist_new_version(*, actor: User | None, checklist: Checklist) -> Checkl
 
 @transaction.atomic
 def checklist_publish(*, actor: User | None, checklist: Checklist, now: datetime.datetime | None = None) -> Checklist:
-    """Put a version in use; the version in use before it is retired (its inspections keep it)."""
-    _check_standard_role(actor)
+    """Put a version in use for its owner; the owner's version in use before it is retired (its inspections keep
+    it). A community's own version replaces the shared standard in that community only."""
     checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
+    _check_standard_role(actor, checklist.community)
     if checklist.status != ChecklistStatus.DRAFT:
         raise ValidationError(_("Only a draft can be put in use."))
-    if not checklist.items.exists():
+    items = list(checklist.items.select_related("category"))
+    if not items:
         raise ValidationError(_("A checklist needs at least one item."))
+    inactive = sorted(item.code for item in items if not item.category.active)
+    if inactive:
+        raise ValidationError(
+            _("These items file failures under a case category that is no longer in use: %(codes)s")
+            % {"codes": "、".join(inactive)}
+        )
     before = audit.snapshot(checklist)
-    for previous in Checklist.objects.select_for_update().filter(code=checklist.code, status=ChecklistStatus.PUBLISHED):
+    for previous in Checklist.objects.select_for_update().filter(_owners(checklist), status=ChecklistStatus.PUBLISHED):
         previous_before = audit.snapshot(previous)
         previous.status = ChecklistStatus.RETIRED
         previous.save(update_fields=["status", "updated_at"])
@@ -291,9 +311,9 @@ def checklist_publish(*, actor: User | None, checklist: Checklist, now: datetime
 
 @transaction.atomic
 def checklist_retire(*, actor: User | None, checklist: Checklist) -> Checklist:
-    """Take a version out of use (no new inspections against it)."""
-    _check_standard_role(actor)
+    """Take a version out of use (no new inspections against it); a community then uses the shared standard again."""
     checklist = Checklist.objects.select_for_update().get(pk=checklist.pk)
+    _check_standard_role(actor, checklist.community)
     if checklist.status == ChecklistStatus.RETIRED:
         return checklist
     before = audit.snapshot(checklist)
@@ -416,14 +436,19 @@ def items_for(checklist: Checklist, place: Place) -> list[ChecklistItem]:
     return [item for item in items if item.applies_to(trade)]
 
 
-def score_of(items: Iterable[ChecklistItem], results: dict[str, str]) -> Decimal:
-    """Points passed out of points answered (not-applicable items don't count), as a score of 100, one decimal."""
+def exact_score(items: Iterable[ChecklistItem], results: dict[str, str]) -> Decimal:
+    """Points passed out of points answered (not-applicable items don't count), as a score of 100, unrounded."""
     answered = [item for item in items if results.get(item.code) in (Result.PASS, Result.FAIL)]
     total = sum(item.points for item in answered)
     if not total:
-        return Decimal("100.0")
+        return Decimal(100)
     passed = sum(item.points for item in answered if results[item.code] == Result.PASS)
-    return (Decimal(100) * passed / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return Decimal(100) * passed / total
+
+
+def score_of(items: Iterable[ChecklistItem], results: dict[str, str]) -> Decimal:
+    """The score as stored and shown: `exact_score` to one decimal."""
+    return exact_score(items, results).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def _place_fields(place: Place) -> dict[str, Any]:
@@ -439,7 +464,8 @@ def _check_place(actor: User, place: Place, checklist: Checklist) -> None:
         raise PermissionDenied(_("You are not responsible for this area."))
     if not actor.is_superuser and not actor.roles_at(place.area_path) & INSPECT_ROLES:
         raise PermissionDenied(_("Your role does not inspect places."))
-    if checklist.status != ChecklistStatus.PUBLISHED:
+    in_use = selectors.checklists_in_use(selectors.community_of(place))
+    if checklist.status != ChecklistStatus.PUBLISHED or not in_use.filter(pk=checklist.pk).exists():
         raise ValidationError({"checklist": _("This checklist version is not in use.")})
     if checklist.target != selectors.target_of(place):
         raise ValidationError({"checklist": _("This checklist is for another kind of place.")})
@@ -465,7 +491,20 @@ def _check_answers(items: list[ChecklistItem], answers: dict[str, Answer]) -> di
         if len(answer.note) > MAX_NOTE:
             errors[key] = [_("The note is too long (at most 500 characters).")]
             continue
+        if answer.result == Result.NOT_APPLICABLE and item.severity == Severity.CRITICAL:
+            # A critical item fails the inspection by itself: it is always checked.
+            errors[key] = [_("A critical item is always checked: answer pass or fail.")]
+            continue
         if answer.result != Result.FAIL:
+            continue
+        if not item.category.active:
+            errors[key] = [
+                _(
+                    "The case category of this item (%(category)s) is no longer in use: "
+                    "ask the director to fix the checklist."
+                )
+                % {"category": item.category.name}
+            ]
             continue
         if not answer.note:
             errors[key] = [_("Say what is wrong.")]
@@ -476,6 +515,8 @@ def _check_answers(items: list[ChecklistItem], answers: dict[str, Answer]) -> di
                 processed[item.code] = process_photo(answer.photo)
             except ValidationError as error:
                 errors.setdefault(key, []).extend(error.messages)
+    if not errors and all(answers[item.code].result == Result.NOT_APPLICABLE for item in items):
+        errors["answers"] = [_("Every item is marked not applicable: an inspection checks at least one item.")]
     if errors:
         raise ValidationError(errors)
     return processed
@@ -495,8 +536,11 @@ def _responsible(place: Place, inspector: User, level: str, path: str) -> User:
 
 
 def _case_place(place: Place) -> dict[str, Any]:
+    """Where the case of a place's failure lies: its compound or shop; an office building's compound, else its grid
+    (so the case's path is the building's own, and its responsible person is judged where the case is)."""
     if isinstance(place, Building):
-        return {"area": place.area, "address": place.address or place.name}
+        where = {"compound": place.compound} if place.compound_id else {"area": place.area}
+        return {**where, "address": place.address or place.name}
     return _place_fields(place)
 
 
@@ -583,8 +627,29 @@ def inspection_record(
         if existing is not None:
             return existing
     _check_place(actor, place, checklist)
+    # One inspection of a place at a time: a second inspector waits here, then sees the first one's cases.
+    type(place).objects.select_for_update().filter(pk=place.pk).exists()
     if inspected_at > now + FUTURE_TOLERANCE:
         raise ValidationError({"inspected_at": _("An inspection cannot be dated in the future.")})
+    if inspected_at < now - datetime.timedelta(days=settings.INSPECTION_LATE_ENTRY_DAYS):
+        raise ValidationError(
+            {
+                "inspected_at": _("An inspection is entered at most %(days)d days after it took place.")
+                % {"days": settings.INSPECTION_LATE_ENTRY_DAYS}
+            }
+        )
+    later = Inspection.objects.filter(**selectors.place_lookup(place), inspected_at__gt=inspected_at).first()
+    if later is not None:
+        # Re-inspection and relapse read the place's history in order: an earlier visit entered later would
+        # judge cases that did not exist yet.
+        raise ValidationError(
+            {
+                "inspected_at": _(
+                    "This place was inspected later, on %(day)s: enter inspections in the order they took place."
+                )
+                % {"day": timezone.localtime(later.inspected_at).strftime("%Y-%m-%d %H:%M")}
+            }
+        )
     note = (note or "").strip()
     if len(note) > MAX_INSPECTION_NOTE:
         raise ValidationError({"note": _("The note is too long (at most 2000 characters).")})
@@ -594,17 +659,18 @@ def inspection_record(
     photos = _check_answers(items, answers)
     open_before = selectors.open_rectifications(place)
     results = {item.code: answers[item.code].result for item in items}
-    score = score_of(items, results)
     failed = [item for item in items if results[item.code] == Result.FAIL]
     critical = any(item.severity == Severity.CRITICAL for item in failed)
+    # Passing is judged on the exact score: 79.96 does not pass a mark of 80 by rounding up.
+    passed = exact_score(items, results) >= checklist.pass_mark and not critical
     inspection = Inspection(
         checklist=checklist,
         target=checklist.target,
         area=place.area,
         inspector=actor,
         inspected_at=inspected_at,
-        score=score,
-        passed=score >= checklist.pass_mark and not critical,
+        score=score_of(items, results),
+        passed=passed,
         failed_count=len(failed),
         note=note,
         idempotency_key=key,
@@ -635,9 +701,19 @@ def inspection_record(
         if not answered:
             continue
         failing = [finding for finding in answered if finding.result == Result.FAIL]
+        codes_failing = "、".join(f.item_code for f in failing)
+        if failing and case.state == State.VERIFIED:
+            # Verified fixed, and failing again before it was closed: the rectification stands (the case closes),
+            # and this failure is a new one: it opens its own case and counts as a relapse.
+            message = _(
+                "Re-inspection: failing again after the rectification was verified (%(items)s); a new case is opened."
+            ) % {"items": codes_failing}
+            case_services.case_reinspect(actor=actor, case=case, passed=True, note=message, now=inspected_at)
+            Reinspection.objects.create(inspection=inspection, case=case, fixed=False)
+            continue
         if failing:
             Finding.objects.filter(pk__in=[finding.pk for finding in failing]).update(case=case)
-            message = _("Re-inspection: not fixed (%(items)s).") % {"items": "、".join(f.item_code for f in failing)}
+            message = _("Re-inspection: not fixed (%(items)s).") % {"items": codes_failing}
         else:
             message = _("Re-inspection: fixed.")
         case_services.case_reinspect(actor=actor, case=case, passed=not failing, note=message, now=inspected_at)

@@ -10,7 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wangge.cases.models import Case, CaseEvent, CasePhoto, Category, PhotoKind, State
+from wangge.cases.models import Case, CaseEvent, CasePhoto, Category, PhotoKind, Source, State
 from wangge.open311.errors import Open311Error
 from wangge.territory.models import Area, AreaKind, Compound
 
@@ -63,10 +63,15 @@ def compound_named(community: Area, text: str) -> Compound | None:
 
 
 def public_cases(community: Area) -> QuerySet[Case]:
-    """The community's cases as Open311 shows them, with what the wire format reads."""
+    """The community's cases as Open311 shows them, with what the wire format reads.
+
+    Rectification notices from inspections are the office's own work on named shops and compounds, not service
+    requests: they are published only through the red/black list, where the community chooses to.
+    """
     after_photos = CasePhoto.objects.filter(public=True, kind=PhotoKind.AFTER).order_by("created_at", "id")
     return (
         Case.objects.filter(area_path__startswith=community.path, category__public=True, number__isnull=False)
+        .exclude(source=Source.INSPECTION)
         .select_related("category", "area", "compound")
         .prefetch_related(Prefetch("photos", queryset=after_photos, to_attr="public_photos"))
         .order_by("-reported_at", "-id")
@@ -85,6 +90,7 @@ def public_photo(pk: int) -> CasePhoto | None:
     """A photo after handling that is shown publicly, of a case of a public category."""
     return (
         CasePhoto.objects.filter(pk=pk, public=True, kind=PhotoKind.AFTER, case__category__public=True)
+        .exclude(case__source=Source.INSPECTION)
         .select_related("case")
         .first()
     )

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
@@ -29,7 +30,8 @@ HTMX = {"HX-Request": "true"}
 
 
 def in_use(code: str = "compound-sanitation") -> Checklist:
-    return Checklist.objects.get(code=code, status="published")
+    # A community's own version in use comes before the shared one (the tests' only community with one is home).
+    return Checklist.objects.filter(code=code, status="published").order_by(F("community").asc(nulls_last=True))[0]
 
 
 def inspect(cast: Any, place: Any, code: str = "compound-sanitation", *, failing: str = "") -> Inspection:
@@ -76,7 +78,13 @@ def item_data(**extra: Any) -> dict[str, Any]:
 
 
 def draft_of(cast: Any, code: str = "compound-sanitation") -> Checklist:
-    return services.checklist_new_version(actor=cast.director, checklist=in_use(code))
+    """俭学街社区's own draft of a standard (a new version of what it uses now)."""
+    return services.checklist_new_version(actor=cast.director, checklist=in_use(code), community=cast.home)
+
+
+def own_in_use(cast: Any, code: str = "compound-sanitation") -> Checklist:
+    """俭学街社区's own version of a shared standard, put in use there: its director may change and retire it."""
+    return services.checklist_publish(actor=cast.director, checklist=draft_of(cast, code))
 
 
 class ChecklistListTests:
@@ -91,14 +99,18 @@ class ChecklistListTests:
         inspect(cast, cast.compound1)
         inspect(cast, cast.compound2)
         draft = draft_of(cast)
-        standards = {s["code"]: s for s in cast.client(cast.director).get(LIST).context["standards"]}
-        versions = standards["compound-sanitation"]["versions"]
-        assert [(v.version, v.status, v.item_count, v.total_points, v.used) for v in versions] == [
-            (2, "draft", 9, 100, 0),
-            (1, "published", 9, 100, 2),
+        standards = cast.client(cast.director).get(LIST).context["standards"]
+        # Two rows: the shared standard first, then the community's own versions of it.
+        rows = [s for s in standards if s["code"] == "compound-sanitation"]
+        assert [row["current"].community for row in rows] == [None, cast.home]
+        assert [
+            [(v.version, v.status, v.item_count, v.total_points, v.used) for v in row["versions"]] for row in rows
+        ] == [
+            [(1, "published", 9, 100, 2)],
+            [(2, "draft", 9, 100, 0)],
         ]
-        assert standards["compound-sanitation"]["in_use"] == in_use()
-        assert draft.pk == versions[0].pk
+        assert (rows[0]["in_use"], rows[1]["in_use"]) == (in_use(), None)
+        assert rows[1]["current"].pk == draft.pk
 
     def test_it_filters_by_the_kind_of_place(self, cast) -> None:
         standards = cast.client(cast.director).get(LIST, {"target": "shop"}).context["standards"]
@@ -198,7 +210,7 @@ class ChecklistWriteTests:
         before = written()
         response = cast.client(cast.director).post(f"{LIST}new/", data)
         assert response.status_code == 200
-        expected = refusal(lambda: services.checklist_create(actor=cast.director, **data))
+        expected = refusal(lambda: services.checklist_create(actor=cast.director, community=cast.home, **data))
         assert response.context["form"].errors["code"] == expected
         assert written() == before
 
@@ -218,7 +230,7 @@ class ChecklistWriteTests:
         assert Checklist.objects.get(pk=draft.pk).pass_mark == 80
 
     def test_it_shows_the_service_message_for_a_forged_change_of_a_used_version(self, cast) -> None:
-        checklist = in_use()
+        checklist = own_in_use(cast)
         inspect(cast, cast.compound1)
         client = cast.client(cast.director)
         item = checklist.items.get(code="HY01")
@@ -246,11 +258,11 @@ class ChecklistWriteTests:
         assert ChecklistItem.objects.filter(pk=item.pk).exists()
 
     def test_it_makes_a_new_version_changes_it_and_puts_it_in_use(self, cast) -> None:
-        old = in_use()
+        old = own_in_use(cast)
         inspect(cast, cast.compound1)
         client = cast.client(cast.director)
         response = client.post(f"{LIST}{old.pk}/new-version/")
-        draft = Checklist.objects.get(code=old.code, version=2)
+        draft = Checklist.objects.get(code=old.code, version=3)
         assert response["Location"] == f"{LIST}{draft.pk}/" and draft.status == "draft"
         assert client.post(f"{LIST}{old.pk}/new-version/")["Location"] == f"{LIST}{draft.pk}/"  # the draft reused
         client.post(f"{LIST}items/{draft.items.get(code='HY01').pk}/edit/", item_data(points=20))
@@ -263,17 +275,39 @@ class ChecklistWriteTests:
         assert old.items.get(code="HY01").points == 15  # the inspection keeps what it was scored on
 
     def test_it_shows_why_a_draft_cannot_be_put_in_use(self, cast) -> None:
-        checklist = services.checklist_create(actor=cast.director, code="empty", name="空表", target="office")
+        checklist = services.checklist_create(
+            actor=cast.director, community=cast.home, code="empty", name="空表", target="office"
+        )
         response = cast.client(cast.director).post(f"{LIST}{checklist.pk}/publish/", follow=True)
         messages = [str(message) for message in response.context["messages"]]
         assert messages == refusal(lambda: services.checklist_publish(actor=cast.director, checklist=checklist))
         assert Checklist.objects.get(pk=checklist.pk).status == "draft"
 
     def test_it_retires_a_version(self, cast) -> None:
-        checklist = in_use("office-building")
+        checklist = own_in_use(cast, "office-building")
+        retired_before = AuditEvent.objects.filter(action="checklist.retire").count()
         cast.client(cast.director).post(f"{LIST}{checklist.pk}/retire/")
         assert Checklist.objects.get(pk=checklist.pk).status == "retired"
-        assert AuditEvent.objects.filter(action="checklist.retire").count() == 1
+        assert AuditEvent.objects.filter(action="checklist.retire").count() == retired_before + 1
+
+    def test_it_keeps_directors_from_retiring_the_shared_standard(self, cast) -> None:
+        shared = in_use("office-building")
+        for director in (cast.director, cast.outsider):
+            assert cast.client(director).post(f"{LIST}{shared.pk}/retire/").status_code == 403
+        assert Checklist.objects.get(pk=shared.pk).status == "published"
+
+    def test_it_makes_the_community_s_own_version_of_a_shared_standard(self, cast) -> None:
+        shared = in_use("office-building")
+        client = cast.client(cast.director)
+        client.post(f"{LIST}{shared.pk}/new-version/")
+        own = Checklist.objects.get(code=shared.code, community=cast.home)
+        client.post(f"{LIST}{own.pk}/publish/")
+        own.refresh_from_db()
+        shared.refresh_from_db()
+        assert (own.status, shared.status) == ("published", "published")  # the shared one stays in use elsewhere
+        # The director next door neither sees nor touches it.
+        assert cast.client(cast.outsider).get(f"{LIST}{own.pk}/").status_code == 404
+        assert cast.client(cast.outsider).post(f"{LIST}{own.pk}/retire/").status_code == 404
 
     def test_it_lets_the_subdistrict_administrator_and_a_superuser_write(self, cast) -> None:
         admin = account_services.user_create(actor=None, username="subadmin", display_name="街道管理员")

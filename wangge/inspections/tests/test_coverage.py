@@ -20,6 +20,7 @@ def inspect_all_passing(cast, place, code: str, days_ago: int):
         place=place,
         answers=answers,
         inspected_at=timezone.now() - datetime.timedelta(days=days_ago),
+        now=timezone.now() - datetime.timedelta(days=days_ago),  # entered at the time
     )
 
 

@@ -122,6 +122,7 @@ def inspect(cast: Any, place: Any, code: str, *, failing: str = "", days_ago: in
         place=place,
         answers=answers,
         inspected_at=timezone.now() - datetime.timedelta(days=days_ago, minutes=5),
+        now=timezone.now() - datetime.timedelta(days=days_ago, minutes=5),  # entered at the time
     )
 
 
@@ -202,7 +203,9 @@ class ChecklistImportTests:
         assert draft.items.count() == 5
 
     def test_it_writes_into_the_open_draft(self, cast, tmp_path) -> None:
-        draft = services.checklist_new_version(actor=cast.director, checklist=in_use("office-building"))
+        draft = services.checklist_new_version(
+            actor=cast.director, checklist=in_use("office-building"), community=cast.home
+        )
         rows = exported("office-building")
         rows[0]["points"] = 25
         result = run(write(tmp_path / "c.xlsx", rows), cast.director, cast.home)
@@ -352,7 +355,7 @@ class InspectionLedgerTests:
 
         inspect(cast, cast.compound1, "compound-sanitation", failing="HY01")
         few = count()
-        for days in range(1, 8):
+        for days in range(7, 0, -1):  # in the order they took place
             inspect(cast, cast.compound2, "compound-sanitation", failing="HY02", days_ago=days)
             inspect(cast, cast.shop1, "shop-standards", days_ago=days)
         assert count() == few

@@ -20,7 +20,7 @@ from wangge.cases import services as case_services
 from wangge.cases import workflow
 from wangge.cases.models import Case, CaseEvent, CasePhoto, Category, PhotoKind, Source, State
 from wangge.core.models import AuditEvent
-from wangge.inspections import services
+from wangge.inspections import selectors, services
 from wangge.inspections.models import (
     Checklist,
     ChecklistItem,
@@ -34,7 +34,7 @@ from wangge.inspections.models import (
 )
 from wangge.inspections.services import Answer
 from wangge.territory import services as territory_services
-from wangge.territory.models import Compound, Shop
+from wangge.territory.models import Area, Compound, Shop
 
 ZONE = ZoneInfo("Asia/Shanghai")
 # A Tuesday morning; every test dates its visits from here and passes `now`, so nothing depends on the clock.
@@ -70,12 +70,15 @@ def files_in(folder: Path) -> list[Path]:
 
 
 def in_use(code: str) -> Checklist:
-    return Checklist.objects.get(code=code, status=ChecklistStatus.PUBLISHED)
+    return Checklist.objects.get(code=code, status=ChecklistStatus.PUBLISHED, community__isnull=True)
 
 
 @pytest.fixture
-def shops() -> Checklist:
-    return in_use("shop-standards")
+def shops(cast: Cast) -> Checklist:
+    """The shop standard as 俭学街社区 uses it: its own version (v2) of the shared one, which its director may change,
+    retire and replace (the shared standard is the deployment administrators')."""
+    own = services.checklist_new_version(actor=cast.director, checklist=in_use("shop-standards"), community=cast.home)
+    return services.checklist_publish(actor=cast.director, checklist=own, now=T0 - datetime.timedelta(days=2))
 
 
 @pytest.fixture
@@ -141,7 +144,13 @@ def custom_checklist(
 ) -> Checklist:
     """A standard made and put in use through the services, as a director would."""
     checklist = services.checklist_create(
-        actor=director, code=code, name=f"测试标准 {code}", target=target, pass_mark=pass_mark, grouping=grouping
+        actor=director,
+        community=Area.objects.get(path=director.memberships.get().scope_path),
+        code=code,
+        name=f"测试标准 {code}",
+        target=target,
+        pass_mark=pass_mark,
+        grouping=grouping,
     )
     for item in items:
         services.checklist_item_save(actor=director, checklist=checklist, **item)
@@ -472,13 +481,13 @@ class RelapseTests:
         assert elsewhere.relapse_count == 0
 
     def test_it_counts_across_versions_of_the_checklist(self, cast: Cast, shops: Checklist, verified: Case) -> None:
-        draft = services.checklist_new_version(actor=cast.director, checklist=shops)
+        draft = services.checklist_new_version(actor=cast.director, checklist=shops, community=cast.home)
         services.checklist_item_save(
             actor=cast.director, checklist=draft, item=draft.items.get(code="MD02"), text="门前卫生干净（新）"
         )
-        v2 = services.checklist_publish(actor=cast.director, checklist=draft, now=day(5))
-        relapse = inspect(cast.grid_worker, v2, cast.shop1, day(10), fail={"MD02": "门前又有油污"})
-        assert relapse.checklist.version == 2 and relapse.relapse_count == 1
+        v3 = services.checklist_publish(actor=cast.director, checklist=draft, now=day(5))
+        relapse = inspect(cast.grid_worker, v3, cast.shop1, day(10), fail={"MD02": "门前又有油污"})
+        assert relapse.checklist.version == 3 and relapse.relapse_count == 1
         assert relapse.findings.get(item_code="MD02").relapse_of == verified
 
     def test_it_counts_a_relapse_once_while_its_new_case_is_open(
@@ -508,7 +517,7 @@ class VersionTests:
             with pytest.raises(ValidationError) as error:
                 attempt()
             assert error.value.messages == [
-                "Version 1 of this checklist has been used by 1 inspections and cannot change, so that past "
+                "Version 2 of this checklist has been used by 1 inspections and cannot change, so that past "
                 "inspections keep the standard they were scored on. Make a new version instead."
             ]
         shops.refresh_from_db()
@@ -517,13 +526,15 @@ class VersionTests:
         assert AuditEvent.objects.count() == audited
 
     def test_it_copies_the_items_into_a_new_draft_version(self, cast: Cast, shops: Checklist) -> None:
-        draft = services.checklist_new_version(actor=cast.director, checklist=shops)
-        assert (draft.code, draft.version, draft.status) == (shops.code, 2, ChecklistStatus.DRAFT)
+        draft = services.checklist_new_version(actor=cast.director, checklist=shops, community=cast.home)
+        assert (draft.code, draft.version, draft.status) == (shops.code, 3, ChecklistStatus.DRAFT)
         fields = ("code", "points", "severity", "category_id", "trades", "photo_required", "rectify_hours", "order")
         assert list(draft.items.order_by("order").values_list(*fields)) == list(
             shops.items.order_by("order").values_list(*fields)
         )
-        assert services.checklist_new_version(actor=cast.director, checklist=shops) == draft  # the open draft
+        assert (
+            services.checklist_new_version(actor=cast.director, checklist=shops, community=cast.home) == draft
+        )  # the open draft
         shops.refresh_from_db()
         assert shops.status == ChecklistStatus.PUBLISHED
 
@@ -531,7 +542,7 @@ class VersionTests:
         self, cast: Cast, shops: Checklist
     ) -> None:
         old = inspect(cast.grid_worker, shops, cast.shop1, fail={"MD02": "门前有油污"})
-        draft = services.checklist_new_version(actor=cast.director, checklist=shops)
+        draft = services.checklist_new_version(actor=cast.director, checklist=shops, community=cast.home)
         services.checklist_item_save(actor=cast.director, checklist=draft, item=draft.items.get(code="MD02"), points=20)
         services.checklist_publish(actor=cast.director, checklist=draft, now=day(1))
         shops.refresh_from_db()
@@ -547,8 +558,30 @@ class VersionTests:
     def test_it_lets_only_the_director_edit_standards(self, cast: Cast, shops: Checklist) -> None:
         for actor in (cast.grid_leader, cast.grid_worker, cast.auditor):
             with pytest.raises(PermissionDenied):
-                services.checklist_new_version(actor=actor, checklist=shops)
-        assert Checklist.objects.filter(code=shops.code).count() == 1
+                services.checklist_new_version(actor=actor, checklist=shops, community=cast.home)
+        assert Checklist.objects.filter(code=shops.code).count() == 2  # the shared v1 and home's v2
+
+    def test_it_keeps_a_community_from_changing_the_shared_standard_or_another_community_s(self, cast: Cast) -> None:
+        shops = in_use("shop-standards")
+        # The shared standard is for every community: a director cannot retire or edit it ...
+        with pytest.raises(PermissionDenied):
+            services.checklist_retire(actor=cast.director, checklist=shops)
+        with pytest.raises(PermissionDenied):
+            services.checklist_new_version(actor=cast.director, checklist=shops)
+        # ... they make their community's own version, which the director next door cannot touch.
+        own = services.checklist_new_version(actor=cast.director, checklist=shops, community=cast.home)
+        assert own.community == cast.home and own.version == 2
+        with pytest.raises(PermissionDenied):
+            services.checklist_publish(actor=cast.outsider, checklist=own)
+        with pytest.raises(PermissionDenied):
+            services.checklist_new_version(actor=cast.outsider, checklist=own, community=cast.next_door)
+        services.checklist_publish(actor=cast.director, checklist=own)
+        # In use at home only: next door still inspects against the shared version, which stays in use.
+        assert list(selectors.checklists_in_use(cast.home, "shop")) == [own]
+        assert list(selectors.checklists_in_use(cast.next_door, "shop")) == [shops]
+        shops.refresh_from_db()
+        assert shops.status == ChecklistStatus.PUBLISHED
+        assert AuditEvent.objects.get(action="checklist.publish", object_id=str(own.pk)).area_path == cast.home.path
 
 
 class BadInputTests:
@@ -642,7 +675,7 @@ class BadInputTests:
 
     @pytest.mark.parametrize("status", [ChecklistStatus.DRAFT, ChecklistStatus.RETIRED])
     def test_it_refuses_a_checklist_not_in_use(self, cast: Cast, shops: Checklist, media: Path, status: str) -> None:
-        draft = services.checklist_new_version(actor=cast.director, checklist=shops)
+        draft = services.checklist_new_version(actor=cast.director, checklist=shops, community=cast.home)
         if status == ChecklistStatus.RETIRED:
             services.checklist_publish(actor=cast.director, checklist=draft, now=T0)
             draft = shops  # the version in use before is retired now

@@ -1,0 +1,244 @@
+"""The rules a review found missing: when an inspection may be entered, what it must check, what a failure after
+a verified rectification means, offices inside compounds, standards owned per community, two inspectors at once,
+and what leaves the office (Open311, Excel)."""
+
+import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from conftest import Cast
+from wangge.cases import services as case_services
+from wangge.cases.models import Case, Category, State
+from wangge.core import ledgers
+from wangge.core.testing import race
+from wangge.inspections import services
+from wangge.inspections.models import Finding, Inspection, Reinspection, Result, Severity
+from wangge.inspections.services import Answer
+from wangge.territory import services as territory_services
+
+from .test_services import T0, answers, custom_checklist, day, english, in_use, inspect, jpeg, media  # noqa: F401
+
+
+class EntryTimeTests:
+    def test_it_refuses_an_inspection_entered_more_than_a_week_after_it(self, cast: Cast, settings) -> None:
+        checklist = in_use("compound-sanitation")
+        given = answers(checklist, cast.compound1)
+        with pytest.raises(ValidationError) as error:
+            services.inspection_record(
+                actor=cast.grid_worker,
+                checklist=checklist,
+                place=cast.compound1,
+                answers=given,
+                inspected_at=T0,
+                now=T0 + datetime.timedelta(days=settings.INSPECTION_LATE_ENTRY_DAYS, minutes=1),
+            )
+        assert error.value.message_dict["inspected_at"] == [
+            "An inspection is entered at most 7 days after it took place."
+        ]
+        services.inspection_record(
+            actor=cast.grid_worker,
+            checklist=checklist,
+            place=cast.compound1,
+            answers=given,
+            inspected_at=T0,
+            now=T0 + datetime.timedelta(days=6),
+        )
+        assert Inspection.objects.count() == 1
+
+    def test_it_refuses_an_inspection_earlier_than_one_already_entered(self, cast: Cast) -> None:
+        checklist = in_use("compound-sanitation")
+        inspect(cast.grid_worker, checklist, cast.compound1, day(2))
+        with pytest.raises(ValidationError) as error:
+            services.inspection_record(
+                actor=cast.grid_worker,
+                checklist=checklist,
+                place=cast.compound1,
+                answers=answers(checklist, cast.compound1),
+                inspected_at=day(1),
+                now=day(2, 12),
+            )
+        assert "enter inspections in the order they took place" in error.value.message_dict["inspected_at"][0]
+        assert Inspection.objects.count() == 1
+
+    def test_it_answers_400_not_500_for_a_date_of_year_one_through_the_api(self, cast: Cast) -> None:
+        checklist = in_use("compound-sanitation")
+        body = {
+            "target": "compound",
+            "place": "T-C01",
+            "checklist": checklist.pk,
+            "inspected_at": "0001-01-01T00:00:00Z",
+            "answers": [
+                {"item": item.code, "result": "pass"} for item in services.items_for(checklist, cast.compound1)
+            ],
+        }
+        response = cast.client(cast.grid_worker).post("/api/v1/inspections/", body, content_type="application/json")
+        assert response.status_code == 400
+        assert not Inspection.objects.exists()
+
+
+class AnswerRuleTests:
+    def test_it_checks_critical_items_always(self, cast: Cast) -> None:
+        checklist = in_use("compound-sanitation")
+        critical = checklist.items.get(severity=Severity.CRITICAL)
+        given = answers(checklist, cast.compound1, na=(critical.code,))
+        with pytest.raises(ValidationError) as error:
+            services.inspection_record(
+                actor=cast.grid_worker, checklist=checklist, place=cast.compound1, answers=given, now=T0
+            )
+        assert error.value.message_dict[f"item_{critical.code}"] == [
+            "A critical item is always checked: answer pass or fail."
+        ]
+
+    def test_it_refuses_an_inspection_that_checks_nothing(self, cast: Cast) -> None:
+        director = cast.director
+        checklist = custom_checklist(
+            director,
+            code="lights",
+            items=[{"code": "L1", "text": "路灯完好", "points": 10, "category": Category.objects.get(code="C03")}],
+        )
+        with pytest.raises(ValidationError) as error:
+            services.inspection_record(
+                actor=cast.grid_worker,
+                checklist=checklist,
+                place=cast.compound1,
+                answers={"L1": Answer(Result.NOT_APPLICABLE)},
+                now=T0,
+            )
+        assert error.value.message_dict["answers"] == [
+            "Every item is marked not applicable: an inspection checks at least one item."
+        ]
+        assert not Inspection.objects.exists()
+
+    def test_it_judges_passing_on_the_exact_score_not_the_rounded_one(self, cast: Cast) -> None:
+        c03 = Category.objects.get(code="C03")
+        points = [100, 100, 100, 99, 100]  # 399 of 499 = 79.96: shown as 80.0, short of the mark of 80
+        checklist = custom_checklist(
+            cast.director,
+            code="exact",
+            pass_mark=80,
+            items=[
+                {"code": f"E{n}", "text": f"第{n}项", "points": p, "category": c03, "photo_required": False}
+                for n, p in enumerate(points)
+            ],
+        )
+        given = {f"E{n}": Answer(Result.PASS) for n in range(4)} | {"E4": Answer(Result.FAIL, "坏了")}
+        inspection = services.inspection_record(
+            actor=cast.grid_worker, checklist=checklist, place=cast.compound1, answers=given, inspected_at=T0, now=T0
+        )
+        assert str(inspection.score) == "80.0" and not inspection.passed
+
+    def test_it_names_the_item_whose_case_category_is_no_longer_in_use(self, cast: Cast, settings) -> None:
+        checklist = in_use("compound-sanitation")
+        Category.objects.filter(code="E0201").update(active=False)  # HY04's category
+        given = answers(checklist, cast.compound1, fail={"HY01": "垃圾", "HY04": "小广告"})
+        with pytest.raises(ValidationError) as error:
+            services.inspection_record(
+                actor=cast.grid_worker, checklist=checklist, place=cast.compound1, answers=given, now=T0
+            )
+        assert "is no longer in use" in error.value.message_dict["item_HY04"][0]
+        assert not Case.objects.exists() and not Inspection.objects.exists()
+        assert not [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+
+
+class VerifiedThenFailingTests:
+    def test_it_closes_the_verified_case_and_opens_a_new_one_counted_as_a_relapse(self, cast: Cast) -> None:
+        checklist = in_use("compound-sanitation")
+        first = inspect(cast.grid_worker, checklist, cast.compound1, day(0), fail={"HY01": "垃圾堆积"})
+        case = first.findings.get(item_code="HY01").case
+        case = case_services.case_act(
+            actor=cast.grid_worker, case=case, action="handle", note="已清理", photos=[jpeg()], now=day(1)
+        )
+        case = case_services.case_act(actor=cast.grid_leader, case=case, action="verify", now=day(1, 12))
+        assert case.state == State.VERIFIED
+        again = inspect(cast.grid_worker, checklist, cast.compound1, day(3), fail={"HY01": "又堆了垃圾"})
+        case.refresh_from_db()
+        assert case.state == State.CLOSED
+        assert Reinspection.objects.get(inspection=again, case=case).fixed is False
+        finding = again.findings.get(item_code="HY01")
+        assert finding.case is not None and finding.case != case and finding.case.state == State.DISPATCHED
+        assert finding.relapse_of == case and again.relapse_count == 1
+
+
+class OfficeInCompoundTests:
+    def test_it_files_the_case_in_the_compound_and_gives_it_to_its_building_leader(self, cast: Cast) -> None:
+        office = territory_services.building_create(
+            actor=None, code="T-O2", name="院内写字楼", kind="office", compound=cast.compound1
+        )
+        territory_services.assignment_create(actor=None, person=cast.building_leader, place=office)
+        checklist = in_use("office-building")
+        inspection = inspect(cast.grid_worker, checklist, office, T0, fail={"XZ01": "楼前垃圾"})
+        case = inspection.findings.get(item_code="XZ01").case
+        assert case.compound == cast.compound1 and case.area_path == office.area_path
+        assert case.assignee == cast.building_leader  # C01 is a compound-level category: 小事不出楼院
+
+
+class OwnedStandardTests:
+    def test_it_lets_only_administrators_change_the_shared_standard(self, cast: Cast) -> None:
+        shared = in_use("shop-standards")
+        for director in (cast.director, cast.outsider):
+            with pytest.raises(PermissionDenied):
+                services.checklist_retire(actor=director, checklist=shared)
+        services.checklist_retire(actor=None, checklist=shared)  # the deployment's administrators may
+        shared.refresh_from_db()
+        assert shared.status == "retired"
+
+    def test_it_refuses_another_community_s_standard_in_an_inspection(self, cast: Cast) -> None:
+        own = services.checklist_new_version(
+            actor=cast.outsider, checklist=in_use("shop-standards"), community=cast.next_door
+        )
+        own = services.checklist_publish(actor=cast.outsider, checklist=own, now=T0)
+        with pytest.raises(ValidationError) as error:
+            services.inspection_record(
+                actor=cast.grid_worker, checklist=own, place=cast.shop1, answers=answers(own, cast.shop1), now=T0
+            )
+        assert error.value.message_dict["checklist"] == ["This checklist version is not in use."]
+
+
+class PublicationTests:
+    def test_it_keeps_rectification_cases_out_of_open311(self, cast: Cast) -> None:
+        at = timezone.now() - datetime.timedelta(hours=1)
+        inspect(cast.grid_worker, in_use("compound-sanitation"), cast.compound1, at, fail={"HY01": "垃圾"})
+        assert Case.objects.filter(source="inspection").exists()
+        listed = cast.client(None).get("/open311/v2/requests.json", {"jurisdiction_id": cast.home.code}).json()
+        assert listed == []
+
+    def test_it_writes_text_that_looks_like_a_formula_as_text(self, tmp_path) -> None:
+        workbook = openpyxl.Workbook(write_only=True)
+        sheet = workbook.create_sheet("x")
+        sheet.append(
+            [ledgers.as_text_cell(sheet, '=HYPERLINK("http://example.invalid","点我")'), ledgers.as_text_cell(sheet, 3)]
+        )
+        workbook.save(tmp_path / "x.xlsx")
+        cell = openpyxl.load_workbook(tmp_path / "x.xlsx")["x"]["A1"]
+        assert (cell.data_type, cell.value) == ("s", '=HYPERLINK("http://example.invalid","点我")')
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent connections and row locks: PostgreSQL")
+class ConcurrentReinspectionTests:
+    def test_it_lets_two_inspectors_re_inspect_the_same_place_at_once(self, cast: Cast) -> None:
+        checklist = in_use("compound-sanitation")
+        now = timezone.now()
+        first = inspect(
+            cast.grid_worker, checklist, cast.compound1, now - datetime.timedelta(hours=2), fail={"HY01": "垃圾"}
+        )
+        case = first.findings.get(item_code="HY01").case
+        given = [answers(checklist, cast.compound1) for _ in range(2)]
+        outcomes = race(
+            lambda: services.inspection_record(
+                actor=cast.grid_worker, checklist=checklist, place=cast.compound1, answers=given[0], now=now
+            ),
+            lambda: services.inspection_record(
+                actor=cast.grid_leader, checklist=checklist, place=cast.compound1, answers=given[1], now=now
+            ),
+        )
+        assert all(isinstance(outcome, Inspection) for outcome in outcomes), outcomes
+        case.refresh_from_db()
+        assert case.state == State.CLOSED
+        assert Reinspection.objects.filter(case=case).count() == 1  # the second found it closed already
+        assert Finding.objects.filter(inspection__in=outcomes, item_code="HY01", case__isnull=False).count() == 0
