@@ -200,7 +200,9 @@ class StorageTests:
         dump = " ".join(str(value) for row in rows for value in row)
         assert len(rows) >= 5
         assert ADULT_ID not in dump and ADULT_ID[-8:] not in dump
-        assert ADULT_PHONE not in dump and not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", dump)
+        # Blind indexes are hex digests, in which eleven digits may run on by chance: the pattern skips them.
+        readable = " ".join(word for word in dump.split() if not re.fullmatch(r"[0-9a-f]{32,}", word))
+        assert ADULT_PHONE not in dump and not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", readable)
         assert "disabled" not in dump and "left_behind_child" not in dump
 
     def test_it_keeps_households_scoped_like_residents(self, cast, people):
