@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import User
+from wangge.core.validators import validate_calendar_date
 from wangge.inspections.models import Checklist, ChecklistStatus, Inspection, Target
 from wangge.inspections.selectors import day_end
 from wangge.territory import selectors as territory_selectors
@@ -53,14 +54,21 @@ class InspectionFilter(django_filters.FilterSet):
     checklist = django_filters.ChoiceFilter(
         label=_("Checklist"), field_name="checklist__code", choices=_checklist_codes, empty_label=_("All checklists")
     )
+    # validate_calendar_date: a day like 0001-01-01 or 9999-12-31 is refused before any arithmetic overflows.
     since = django_filters.DateFilter(
-        label=_("From"), method="from_day", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+        label=_("From"),
+        method="from_day",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        validators=[validate_calendar_date],
     )
     until = django_filters.DateFilter(
-        label=_("To"), method="to_day", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+        label=_("To"),
+        method="to_day",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        validators=[validate_calendar_date],
     )
     inspector = django_filters.ModelChoiceFilter(
-        label=_("Inspector"), queryset=_inspectors, to_field_name="username", empty_label=_("Everyone")
+        label=_("Inspector"), queryset=_inspectors, to_field_name="username", empty_label=_("All inspectors")
     )
 
     class Meta:

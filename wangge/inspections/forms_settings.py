@@ -14,14 +14,15 @@ from wangge.territory.models import Trade
 class ScheduleForm(forms.Form):
     """How often places of a kind (optionally of some trades) are visited."""
 
-    target = forms.ChoiceField(label=_("Kind of place"), choices=Target.choices)
+    target = forms.ChoiceField(label=_("Place kind"), choices=Target.choices)
     trades = forms.MultipleChoiceField(
         label=_("Only for trades"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Shops only. None ticked: every shop."),
     )
-    every = forms.IntegerField(label=_("Every"), min_value=1, max_value=366, initial=1)
+    # Shown side by side (settings.html): the interval, then its unit.
+    every = forms.IntegerField(label=_("Interval"), min_value=1, max_value=366, initial=1)
     unit = forms.ChoiceField(label=_("Unit of the period"), choices=Unit.choices, initial=Unit.WEEK)
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
@@ -55,7 +56,7 @@ class PolicyForm(forms.Form):
         help_text=_("Failing an item again within this many days of its verified rectification counts a relapse."),
     )
     public_ranking = forms.BooleanField(label=_("Publish the red/black list"), required=False)
-    ranking_size = forms.IntegerField(label=_("Places on each list"), min_value=1, max_value=50)
+    ranking_size = forms.IntegerField(label=_("Places on each of the red and black lists"), min_value=1, max_value=50)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import cache_control
 
 from wangge.accounts.access import office_page
 from wangge.accounts.models import User
@@ -35,7 +36,7 @@ FIGURES = {
     "inspected": gettext_lazy("Places inspected"),
     "inspections": gettext_lazy("Inspections made"),
     "failed": gettext_lazy("Failed inspections"),
-    "findings": gettext_lazy("Failed items"),
+    "findings": gettext_lazy("Failed item count"),
     "opened": gettext_lazy("Rectifications opened"),
     "fixed": gettext_lazy("Rectified"),
     "still_open": gettext_lazy("Not yet rectified at month end"),
@@ -57,8 +58,12 @@ ROW_KINDS = {
     "never": "visits",
     "overdue": "visits",
 }
+# The red/black list on the public page covers this many days up to today.
 RANKING_DAYS = 30
+# The relapse trend shows at most this many months.
 RELAPSE_MONTHS = 12
+# How long a shared cache may keep the public red/black list, in seconds.
+PUBLIC_MAX_AGE = 300
 
 
 # Parsing the query string
@@ -191,10 +196,11 @@ def grid_report(request: HttpRequest) -> HttpResponse:
 
 @office_page
 def overdue(request: HttpRequest) -> HttpResponse:
-    """As of today, per grid and responsible person: places never visited, then overdue, most overdue first."""
+    """As of today (or ?day=, a day of the past), per grid and responsible person: places never visited, then
+    overdue, most overdue first."""
     community = _community(request)
-    today = timezone.localdate()
-    visits = selectors.visits_of(community, as_of=today, user=request.user)
+    as_of = as_of_day(request)
+    visits = selectors.visits_of(community, as_of=as_of, user=request.user)
     grids = list(selectors.report_grids(request.user, community))
     grid = _grid(request, grids)
     target = _target(request, None)
@@ -213,7 +219,8 @@ def overdue(request: HttpRequest) -> HttpResponse:
         "inspections/overdue.html",
         {
             **_common(request, community),
-            "today": today,
+            "as_of": as_of,
+            "today": timezone.localdate(),
             "report": report,
             "grids": grids,
             "grid": grid,
@@ -230,13 +237,31 @@ def overdue(request: HttpRequest) -> HttpResponse:
 # Relapses
 
 
+def _months(since: datetime.date, until: datetime.date) -> int:
+    """How many calendar months from the month of `since` to that of `until`, both counted."""
+    return (until.year - since.year) * 12 + until.month - since.month + 1
+
+
 @office_page
 def relapses(request: HttpRequest) -> HttpResponse:
-    """易反复: the places whose fixed problems came back in the period, worst first per grid, and the monthly trend."""
+    """易反复: the places whose fixed problems came back in the period, worst first per grid, and the monthly trend.
+
+    By default the period runs over the months that have inspections, at most RELAPSE_MONTHS of them, up to the
+    latest inspection; the trend shows the months of the period (at most RELAPSE_MONTHS)."""
     community = _community(request)
+    months = selectors.inspection_months(request.user, community)
     latest = selectors.latest_inspection_day(request.user, community) or timezone.localdate()
-    since, until = _period(request, selectors.first_of_months(latest, RELAPSE_MONTHS), latest)
-    trend = selectors.relapse_trend(request.user, community, until=until, months=RELAPSE_MONTHS)
+    window = [month for month in months if selectors.first_of_months(latest, RELAPSE_MONTHS) <= month <= latest]
+    since, until = _period(request, window[-1] if window else selectors.month_of(latest), latest)
+    # The trend ends with the latest month of the period that holds an inspection.
+    inspected = [month for month in months if selectors.month_of(since) <= month <= until]
+    trend = (
+        selectors.relapse_trend(
+            request.user, community, until=until, months=min(RELAPSE_MONTHS, _months(since, inspected[0]))
+        )
+        if inspected
+        else []
+    )
     report = selectors.relapse_report(request.user, community, since=since, until=until)
     return render(
         request,
@@ -253,7 +278,7 @@ def relapses(request: HttpRequest) -> HttpResponse:
                 "labels": [f"{row.month:%Y-%m}" for row in trend],
                 "series": [
                     {"name": _("Relapses"), "type": "bar", "data": [row.relapses for row in trend]},
-                    {"name": _("Failed items"), "type": "line", "data": [row.findings for row in trend]},
+                    {"name": _("Failed item count"), "type": "line", "data": [row.findings for row in trend]},
                 ],
             }
             if any(row.inspections for row in trend)
@@ -267,11 +292,15 @@ def relapses(request: HttpRequest) -> HttpResponse:
 
 @office_page
 def rankings(request: HttpRequest) -> HttpResponse:
-    """Places of one kind by average score over the period (best or worst first), with how often inspected."""
+    """Places of one kind by average score over the period (best or worst first), with how often inspected; by
+    default over the latest calendar month with inspections."""
     community = _community(request)
     target = _target(request, Target.COMPOUND)
-    latest = selectors.latest_inspection_day(request.user, community, target=target) or timezone.localdate()
-    since, until = _period(request, latest - datetime.timedelta(days=RANKING_DAYS - 1), latest)
+    # By default the latest calendar month with inspections of the kind (up to today, when that is this month).
+    today = timezone.localdate()
+    latest = selectors.latest_inspection_day(request.user, community, target=target) or today
+    month_end = selectors.next_month(selectors.month_of(latest)) - datetime.timedelta(days=1)
+    since, until = _period(request, selectors.month_of(latest), max(latest, min(month_end, today)))
     scores = selectors.place_scores(request.user, community, target=target, since=since, until=until)
     order = "worst" if request.GET.get("order") == "worst" else "best"
     return render(
@@ -292,8 +321,9 @@ def rankings(request: HttpRequest) -> HttpResponse:
 # The visit map
 
 
-def _as_of(request: HttpRequest) -> datetime.date:
-    """?day=YYYY-MM-DD up to today (to look back at a day of the past), or today."""
+def as_of_day(request: HttpRequest) -> datetime.date:
+    """?day=YYYY-MM-DD up to today (to look back at a day of the past), or today (with a warning when the day is
+    not understood). The visit map, the overdue list and the start page of inspecting judge visits as of it."""
     today = timezone.localdate()
     day = _day(request, "day")
     return min(day, today) if day else today
@@ -312,7 +342,7 @@ def visit_map(request: HttpRequest) -> HttpResponse:
             "tile_url": settings.MAP_TILE_URL,
             "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
             "due_soon_days": selectors.DUE_SOON_DAYS,
-            "as_of": _as_of(request),
+            "as_of": as_of_day(request),
             "today": timezone.localdate(),
         },
     )
@@ -334,7 +364,7 @@ def visit_map_data(request: HttpRequest) -> JsonResponse:
             }
         )
     summary = {"ok": 0, "due_soon": 0, "overdue": 0, "never": 0, "unmapped": 0}
-    for visit in selectors.visits_of(community, as_of=_as_of(request), user=request.user):
+    for visit in selectors.visits_of(community, as_of=as_of_day(request), user=request.user):
         status = selectors.visit_status(visit)
         summary[status] += 1
         place = visit.place
@@ -452,10 +482,16 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 # The public red/black list
 
+_PLACE_FIELD = {Target.COMPOUND: "compound", Target.SHOP: "shop", Target.OFFICE: "building"}
 
+
+@cache_control(public=True, max_age=PUBLIC_MAX_AGE)
 def public_ranking(request: HttpRequest, code: str) -> HttpResponse:
     """红黑榜, for everyone, when the community publishes it: the best and worst shops and compounds of the last
-    30 days, by name, grid and score only."""
+    30 days, by name, grid and score only.
+
+    Shared caches may keep the page a few minutes: it carries no CSRF token (which would set a cookie) and not the
+    messages of a signed-in visitor (they wait for the visitor's next office page)."""
     community = get_object_or_404(Area, code=code, kind=AreaKind.COMMUNITY)
     policy = services.policy_of(community)
     if not policy.public_ranking:
@@ -474,5 +510,8 @@ def public_ranking(request: HttpRequest, code: str) -> HttpResponse:
             "since": since,
             "until": until,
             "lists": [(str(Target(entry.target).label), entry) for entry in lists],
+            "tel": "".join(community.office_phone.split()),
+            "csrf_token": "",
+            "messages": (),
         },
     )

@@ -793,10 +793,20 @@ class RedBlackList:
 def red_black_list(
     community: Area, *, target: str, since: datetime.date, until: datetime.date, size: int
 ) -> RedBlackList:
-    """At most `size` places on each list. The red list: the best of the places that passed every inspection, and
-    at most the better half of all places ranked; the black list: the worst of those that failed an inspection."""
+    """At most `size` places on each list. The red list: the best of the places that passed every inspection and
+    have no open rectification case (a problem still unfixed), and at most the better half of all places ranked;
+    the black list: the worst of those that failed an inspection."""
     ranked = place_scores(None, community, target=target, since=since, until=until, open_only=True)
-    red = [score for score in ranked if not score.failed][: min(size, (len(ranked) + 1) // 2)]
+    field = _PLACE_FIELD[target]
+    unfixed = set(
+        Finding.objects.filter(
+            case__source=Source.INSPECTION,
+            case__state__in=OPEN_STATES,
+            **{f"inspection__{field}__in": [score.place.pk for score in ranked]},
+        ).values_list(f"inspection__{field}", flat=True)
+    )
+    passed = [score for score in ranked if not score.failed and score.place.pk not in unfixed]
+    red = passed[: min(size, (len(ranked) + 1) // 2)]
     black = [score for score in worst_first(ranked) if score.failed][:size]
     return RedBlackList(target=target, red=red, black=black)
 

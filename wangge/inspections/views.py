@@ -31,6 +31,7 @@ from wangge.core.scoping import get_for_user
 from wangge.inspections import filters, ledgers, selectors, services
 from wangge.inspections.forms import InspectionForm
 from wangge.inspections.models import Checklist, ChecklistItem, ChecklistStatus, Finding, Inspection, Result, Target
+from wangge.inspections.report_views import as_of_day
 from wangge.inspections.templatetags.inspection_tags import may_inspect
 from wangge.territory import selectors as territory_selectors
 from wangge.territory.models import Area, Building, BuildingKind, Compound, Shop, ShopStatus
@@ -38,8 +39,6 @@ from wangge.territory.models import Area, Building, BuildingKind, Compound, Shop
 Place = Compound | Shop | Building
 
 PAGE_SIZE = 25
-# The start page lists the places the user answers for that are overdue or due within this many days.
-DUE_SOON_DAYS = 3
 SEARCH_LIMIT = 20
 # A place's score trend: its last inspections, oldest first.
 TREND_SIZE = 12
@@ -196,7 +195,7 @@ def inspection_create(request: HttpRequest, target: str, code: str) -> HttpRespo
     place = _place_for(request, target, code)
     if not may_inspect(request.user, place):
         raise PermissionDenied(_("Your role does not inspect places."))
-    in_use = list(selectors.checklists_in_use(target))
+    in_use = list(selectors.checklists_in_use(selectors.community_of(place), target))
     checklist = _chosen_checklist(request, target, in_use)
     context: dict[str, Any] = {
         "place": place,
@@ -263,7 +262,8 @@ def _chosen_community(request: HttpRequest) -> tuple[Area | None, list[Area]]:
 
 @office_page
 def place_choose(request: HttpRequest) -> HttpResponse:
-    """Where to inspect: first the user's places that are overdue or due soon, then a search over the places."""
+    """Where to inspect: a search over the places, and the user's places that are overdue or due within
+    selectors.DUE_SOON_DAYS, as of today (or ?day=, a day of the past)."""
     user = request.user
     if not _inspects_anywhere(user):
         raise PermissionDenied(_("Your role does not inspect places."))
@@ -272,22 +272,22 @@ def place_choose(request: HttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.boosted and "q" in request.GET:
         return render(request, "inspections/partials/place_results.html", {"results": results, "query": query})
     community, communities = _chosen_community(request)
-    today = timezone.localdate()
-    soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
-    visits = []
-    if community is not None:
-        for visit in selectors.visits_of(community, as_of=today, user=user, responsible=user):
-            if (visit.overdue or visit.due <= soon) and may_inspect(user, visit.place):
-                visits.append(visit)
+    as_of = as_of_day(request)
+    soon = as_of + datetime.timedelta(days=selectors.DUE_SOON_DAYS)
+    mine = selectors.visits_of(community, as_of=as_of, user=user, responsible=user) if community is not None else []
+    visits = [visit for visit in mine if (visit.overdue or visit.due <= soon) and may_inspect(user, visit.place)]
     # Never visited first, then the most overdue, then the soonest due.
-    visits.sort(key=lambda visit: (visit.due is not None, visit.due or today, visit.place.code))
+    visits.sort(key=lambda visit: (visit.due is not None, visit.due or as_of, visit.place.code))
     context = {
         "visits": visits,
+        "answers_for_places": bool(mine),
         "community": community,
         "communities": communities,
         "results": results,
         "query": query,
-        "today": today,
+        "as_of": as_of,
+        "today": timezone.localdate(),
+        "due_soon_days": selectors.DUE_SOON_DAYS,
     }
     return render(request, "inspections/place_choose.html", context)
 

@@ -57,7 +57,7 @@ def record(cast, place, *, fails: dict[str, str] | None = None, actor=None, at=N
         else:
             answers[item.code] = services.Answer(Result.PASS)
     return services.inspection_record(
-        actor=actor or cast.grid_worker, checklist=checklist, place=place, answers=answers, inspected_at=at
+        actor=actor or cast.grid_worker, checklist=checklist, place=place, answers=answers, inspected_at=at, now=at
     )
 
 
@@ -258,7 +258,9 @@ class InspectionCreateTests:
 
     def test_it_inspects_against_the_checklist_chosen(self, cast):
         director = cast.director
-        other = services.checklist_create(actor=director, code="night-check", name="夜间巡查表", target=Target.COMPOUND)
+        other = services.checklist_create(
+            actor=director, community=cast.home, code="night-check", name="夜间巡查表", target=Target.COMPOUND
+        )
         category = checklist_for(Target.COMPOUND).items.get(code="HY01").category
         services.checklist_item_save(
             actor=director, checklist=other, code="YJ01", text="夜间照明正常", category=category, photo_required=False
@@ -274,7 +276,8 @@ class InspectionCreateTests:
     def test_it_says_so_when_the_checklist_was_retired_while_the_form_was_open(self, cast):
         client = english(cast.client(cast.grid_worker))
         data = form_data(cast.compound1)
-        services.checklist_retire(actor=cast.director, checklist=checklist_for(Target.COMPOUND))
+        # The shared standard, retired by the deployment's administrators (the system here).
+        services.checklist_retire(actor=None, checklist=checklist_for(Target.COMPOUND))
         response = client.post(COMPOUND_FORM, data)
         assert response.status_code == 200
         assert response.context["form"].non_field_errors() == ["This checklist version is not in use."]
@@ -314,6 +317,19 @@ def _failed_then_fixed_then_failed(cast) -> tuple[Inspection, Case, Case]:
     record(cast, cast.compound1, at=now - datetime.timedelta(hours=2))
     last = record(cast, cast.compound1, fails={"HY03": "又堆上了"}, at=now - datetime.timedelta(hours=1))
     return last, earlier, last.findings.get(item_code="HY03").case
+
+
+class InspectionFormTextTests:
+    def test_it_explains_the_score_and_waits_for_every_answer(self, cast):
+        content = text(cast.client(cast.grid_worker).get(COMPOUND_FORM))
+        assert "得分 = 合格项分值 ÷ 已检查项总分 × 100（不适用项不计）" in content
+        assert 'data-msg-unanswered="尚有 {n} 项未填写"' in content
+
+    def test_it_lists_the_cases_it_re_inspects_without_stray_punctuation(self, cast):
+        case = record(cast, cast.compound1, fails={"HY03": "楼道堆放纸箱"}).findings.get(item_code="HY03").case
+        content = text(cast.client(cast.grid_worker).get(COMPOUND_FORM))
+        assert f'href="/cases/{case.number}/" class="text-nowrap">{case.number}</a></div>' in content
+        assert f"{case.number}</a>." not in content
 
 
 class InspectionDetailTests:
@@ -413,6 +429,10 @@ class InspectionListTests:
         partial = client.get("/inspections/", {"target": "office"}, headers={"HX-Request": "true"})
         assert "<html" not in text(partial) and f"/inspections/{office.pk}/" in text(partial)
 
+    def test_it_filters_by_inspector_under_its_own_name(self, cast):
+        content = text(cast.client(cast.director).get("/inspections/"))
+        assert "全部巡查人" in content and "全部责任人" not in content
+
     def test_it_uses_as_many_queries_for_many_inspections_as_for_few(self, cast):
         client = cast.client(cast.director)
         urls = ["/inspections/", "/inspections/?passed=no&target=compound", f"/inspections/?grid={cast.grid1.code}"]
@@ -477,6 +497,49 @@ class PlaceChooseTests:
         assert [row["place"].code for row in worker.context["results"]] == ["T-C01", "T-S001"]
         assert cast.client(cast.outsider).get("/inspections/new/", {"q": "测试"}).context["results"] == []
 
+    def test_it_puts_the_search_first_and_says_when_nothing_is_due(self, cast):
+        territory_services.assignment_create(actor=None, person=cast.grid_worker, place=cast.compound1)
+        record(cast, cast.compound1)  # visited today: due next week at the earliest
+        response = cast.client(cast.grid_worker).get("/inspections/new/")
+        assert response.context["visits"] == []
+        content = text(response)
+        assert content.index('id="place-search"') < content.index("data-due")
+        assert 'placeholder="场所名称或编码"' in content
+        assert f"您负责的场所都没有逾期，{selectors.DUE_SOON_DAYS} 天内也没有到期的巡查。" in content
+
+    def test_it_sends_someone_who_answers_for_no_place_to_the_overdue_list(self, cast):
+        response = cast.client(cast.director).get("/inspections/new/")
+        assert (response.context["visits"], response.context["answers_for_places"]) == ([], False)
+        content = text(response)
+        assert "您在本社区没有负责的场所。" in content
+        assert 'href="/inspections/overdue/?community=410105008004"' in content
+
+    def test_it_lists_what_is_due_within_the_days_of_the_visit_map(self, cast):
+        territory_services.assignment_create(actor=None, person=cast.grid_worker, place=cast.compound1)
+        record(cast, cast.compound1, at=timezone.now() - datetime.timedelta(days=60))
+        due = selectors.visit_of(cast.compound1, as_of=timezone.localdate()).due
+        client = cast.client(cast.grid_worker)
+        soon = due - datetime.timedelta(days=selectors.DUE_SOON_DAYS)
+        response = client.get("/inspections/new/", {"day": soon.isoformat()})
+        assert [visit.place for visit in response.context["visits"]] == [cast.compound1]
+        assert f"截至 {soon.isoformat()}" in text(response)
+        earlier = soon - datetime.timedelta(days=1)
+        assert client.get("/inspections/new/", {"day": earlier.isoformat()}).context["visits"] == []
+
+    def test_it_judges_as_of_the_day_asked(self, cast):
+        territory_services.assignment_create(actor=None, person=cast.grid_worker, place=cast.shop1)
+        visited = timezone.now() - datetime.timedelta(days=40)
+        record(cast, cast.shop1, at=visited)
+        client = cast.client(cast.grid_worker)
+        assert [visit.place for visit in client.get("/inspections/new/").context["visits"]] == [cast.shop1]
+        day = timezone.localdate(visited) + datetime.timedelta(days=1)
+        response = client.get("/inspections/new/", {"day": day.isoformat()})
+        assert (response.context["as_of"], response.context["visits"]) == (day, [])
+        bad = client.get("/inspections/new/", {"day": "2014-13-01"})
+        assert bad.context["as_of"] == timezone.localdate()
+        assert messages_of(bad) == ["无法识别“2014-13-01”，已忽略。"]
+        assert [visit.place for visit in bad.context["visits"]] == [cast.shop1]
+
     def test_it_refuses_roles_that_do_not_inspect(self, cast):
         for who in ("auditor", "building_leader", "resident"):
             assert cast.client(getattr(cast, who)).get("/inspections/new/").status_code == 403, who
@@ -528,6 +591,12 @@ class PlaceHistoryTests:
         assert 'href="/inspections/new/compound/T-C01/"' in content  # the grid leader may inspect
         auditor = cast.client(cast.auditor).get(self.URL)
         assert 'href="/inspections/new/compound/T-C01/"' not in text(auditor)
+
+    def test_it_tells_failed_items_from_failed_inspections_in_chinese(self, cast):
+        _failed_then_fixed_then_failed(cast)
+        content = text(cast.client(cast.grid_leader).get(self.URL))
+        assert "不合格项次" in content and "不合格次数" not in content
+        assert "（HY03）" in content and "(HY03)" not in content
 
     def test_it_uses_as_many_queries_for_a_long_history_as_for_a_short_one(self, cast):
         client = cast.client(cast.director)

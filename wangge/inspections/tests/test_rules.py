@@ -242,3 +242,14 @@ class ConcurrentReinspectionTests:
         assert case.state == State.CLOSED
         assert Reinspection.objects.filter(case=case).count() == 1  # the second found it closed already
         assert Finding.objects.filter(inspection__in=outcomes, item_code="HY01", case__isnull=False).count() == 0
+
+
+class FarDateTests:
+    def test_it_answers_the_list_and_its_export_for_days_at_the_ends_of_the_calendar(self, cast: Cast) -> None:
+        client = cast.client(cast.director)
+        for name, day in (("since", "0001-01-01"), ("until", "9999-12-31")):
+            response = client.get("/inspections/", {name: day})
+            assert response.status_code == 200
+            assert name in response.context["filter"].form.errors
+        # The export refuses the same filter and goes back to the list, which says why.
+        assert client.get("/inspections/", {"since": "0001-01-01", "format": "xlsx"}).status_code == 302

@@ -24,7 +24,8 @@
   };
 
   // The same rule as services.score_of: points passed out of points answered (not applicable left out); a
-  // critical item failing fails the inspection whatever the score.
+  // critical item failing fails the inspection whatever the score. Until every item is answered, the preview
+  // says how many are left rather than a score that would mislead (nothing answered yet is not "100, passed").
   const updatePreview = () => {
     if (!preview) return;
     let passed = 0;
@@ -39,20 +40,21 @@
       if (result === "fail" && "critical" in item.dataset) critical = true;
       if (!result) unanswered += 1;
     });
+    preview.textContent = "";
+    if (unanswered) {
+      const rest = document.createElement("span");
+      rest.className = "text-muted";
+      rest.textContent = form.dataset.msgUnanswered.replace("{n}", () => String(unanswered));
+      preview.appendChild(rest);
+      return;
+    }
     const score = answered ? Math.round((1000 * passed) / answered) / 10 : 100;
     const ok = score >= passMark && !critical;
     const verdict = ok ? form.dataset.msgPassed : form.dataset.msgFailed;
-    preview.textContent = "";
     const strong = document.createElement("strong");
     strong.className = ok ? "text-success" : "text-danger";
     strong.textContent = `${form.dataset.msgScore} ${score.toFixed(1)} · ${verdict}`;
     preview.appendChild(strong);
-    if (unanswered) {
-      const rest = document.createElement("div");
-      rest.className = "text-muted";
-      rest.textContent = `${unanswered} ${form.dataset.msgUnanswered}`;
-      preview.appendChild(rest);
-    }
   };
 
   items.forEach((item) => {

@@ -12,12 +12,15 @@
     window.L.tileLayer(labels.tileUrl, { attribution: labels.tileAttribution, maxZoom: 19 }).addTo(map);
   }
   const escape = (text) => String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  // A label of the page is a whole phrase with the value's place in it ("Grid: {value}"): each language puts
+  // its own punctuation around the value.
+  const fill = (label, value) => escape(label).replace("{value}", () => escape(value));
   const popup = (p) => [
     `<strong>${escape(p.name)}</strong> <span class="text-muted">${escape(p.target_label)}</span>`,
-    `${escape(labels.labelGrid)}: ${escape(p.grid)}`,
-    `${escape(labels.labelPeriod)}: ${escape(p.period)}`,
-    `${escape(labels.labelLast)}: ${p.last ? escape(p.last) : escape(labels.labelNever)}`,
-    p.due ? `${escape(labels.labelDue)}: ${escape(p.due)}` : "",
+    fill(labels.labelGrid, p.grid),
+    fill(labels.labelPeriod, p.period),
+    fill(labels.labelLast, p.last || labels.labelNever),
+    p.due ? fill(labels.labelDue, p.due) : "",
     `<a href="${escape(p.url)}">${escape(labels.labelHistory)}</a>`,
   ].filter(Boolean).join("<br>");
   fetch(element.dataset.src, { credentials: "same-origin" })
@@ -41,7 +44,7 @@
       if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12] });
       else map.setView([34.789, 113.659], 15);
       Object.entries(data.summary || {}).forEach(([status, count]) => {
-        document.querySelectorAll(`#visit-legend [data-count="${status}"]`).forEach((span) => { span.textContent = status === "unmapped" ? String(count) : `(${count})`; });
+        document.querySelectorAll(`#visit-legend [data-count="${status}"]`).forEach((span) => { span.textContent = String(count); });
       });
       element.dataset.loaded = String(data.features.length);
     });
