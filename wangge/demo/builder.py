@@ -18,7 +18,7 @@ from wangge.accounts import services as account_services
 from wangge.accounts.models import Membership, User
 from wangge.accounts.roles import Role
 from wangge.demo.history import build_case_history
-from wangge.demo.inspections import build_inspection_history
+from wangge.demo.inspections import build_inspection_history, build_recent_patrols
 from wangge.demo.people import build_people
 from wangge.demo.scenario import CAMPAIGN, JIANXUEJIE, BBox
 from wangge.people.models import Household, Residence, Resident, ResidentStatus
@@ -280,6 +280,7 @@ def build_demo(*, password: str, stdout: Writer | None = None) -> DemoSummary:
         cases = build_case_history(community, stdout=stdout)
         _say(stdout, f"{cases} cases of the 2014 campaign months")
         _say(stdout, str(build_inspection_history(community)))
+        _say(stdout, str(build_recent_patrols(community)))
         return summarise(community, created=True)
 
 

@@ -21,14 +21,24 @@ from shapely.geometry import Point, shape
 
 from wangge.accounts.models import User
 from wangge.cases.metrics import case_metrics
-from wangge.cases.models import Case, CaseEvent, Source, State
+from wangge.cases.models import OPEN_STATES, Case, CaseEvent, Source, State
+from wangge.core.calendar import is_working_day
 from wangge.core.models import AuditEvent
 from wangge.core.validators import validate_id_number
 from wangge.demo import builder
 from wangge.demo import people as demo_people
 from wangge.demo.builder import DemoSummary, build_demo
 from wangge.demo.history import END, START
-from wangge.demo.inspections import NOT_VISITED_IN_OCTOBER, RELAPSE_ITEMS
+from wangge.demo.inspections import (
+    LATE_DAYS,
+    LATE_PLACES,
+    NOT_VISITED_IN_OCTOBER,
+    NOT_VISITED_RECENTLY,
+    RECENT_DAYS,
+    RELAPSE_ITEMS,
+    _Patrolling,
+    recent_patrols,
+)
 from wangge.demo.management.commands.demo import browser_url
 from wangge.demo.people import residential_dwellings
 from wangge.demo.scenario import JIANXUEJIE
@@ -259,7 +269,9 @@ class CaseHistoryTests:
     """The campaign months of 2014 as cases, so every queue and metric shows something."""
 
     def test_it_fills_every_campaign_month(self, community: Area) -> None:
-        months = {row.key: row.reported for row in case_metrics(Case.objects.all(), by="month")}
+        # The recent weeks' rectification cases (the inspection history below) are not the campaign's.
+        campaign = Case.objects.filter(reported_at__year=2014)
+        months = {row.key: row.reported for row in case_metrics(campaign, by="month")}
         assert set(months) == {"2014-06", "2014-07", "2014-08", "2014-09", "2014-10"}
         assert all(count >= 20 for count in months.values())
 
@@ -280,36 +292,53 @@ class CaseHistoryTests:
         )
 
     def test_it_dates_the_timeline_in_the_campaign(self, community: Area) -> None:
-        first = CaseEvent.objects.order_by("at").first()
-        last = CaseEvent.objects.order_by("at").last()
+        # Rectification cases are the inspection history's: the recent weeks re-inspect what the campaign left open,
+        # and their evening sweep flags the campaign's cases still open as overdue, as the daily sweep would.
+        events = CaseEvent.objects.exclude(case__source=Source.INSPECTION).exclude(action="overdue")
+        first = events.order_by("at").first()
+        last = events.order_by("at").last()
         assert first.at.year == 2014 and last.at.year == 2014
 
 
-# The inspection history of the 2014 campaign (wangge.demo.inspections)
+# The inspection history of the 2014 campaign and the recent four weeks (wangge.demo.inspections)
 
 
 def inspections(community: Area):
     return Inspection.objects.filter(area_path__startswith=community.path)
 
 
+def campaign_inspections(community: Area):
+    return inspections(community).filter(inspected_at__lt=day_start(END + datetime.timedelta(days=1)))
+
+
 def local_day(moment: datetime.datetime) -> datetime.date:
     return timezone.localdate(moment)
 
 
+def day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(0)))
+
+
 class InspectionHistoryTests:
     def test_it_inspects_in_every_month_of_the_campaign(self, community: Area) -> None:
-        months = {local_day(at).month for at in inspections(community).values_list("inspected_at", flat=True)}
+        inspected = campaign_inspections(community).values_list("inspected_at", flat=True)
+        months = {local_day(at).month for at in inspected}
         assert months == {6, 7, 8, 9, 10}
         for target in (Target.COMPOUND, Target.SHOP, Target.OFFICE):
-            in_october = inspections(community).filter(target=target, inspected_at__gte=self.start_of(10))
+            in_october = campaign_inspections(community).filter(target=target, inspected_at__gte=self.start_of(10))
             assert in_october.exists(), target
 
-    def test_it_keeps_to_the_campaign_dates(self, community: Area) -> None:
+    def test_it_keeps_to_the_campaign_dates_then_to_the_recent_weeks(self, demo_output: str, community: Area) -> None:
         first, last = (
-            inspections(community).order_by(order).values_list("inspected_at", flat=True).first()
+            campaign_inspections(community).order_by(order).values_list("inspected_at", flat=True).first()
             for order in ("inspected_at", "-inspected_at")
         )
         assert START <= local_day(first) and local_day(last) <= END
+        recent = recent_patrols(build_day(demo_output))
+        between = inspections(community).filter(
+            inspected_at__gte=day_start(END + datetime.timedelta(days=1)), inspected_at__lt=day_start(recent.first)
+        )
+        assert not between.exists()
 
     def test_it_sets_the_community_schedules(self, community: Area) -> None:
         book = ScheduleBook.of(community.path)
@@ -322,7 +351,9 @@ class InspectionHistoryTests:
         book = ScheduleBook.of(community.path)
         shops = Shop.objects.filter(area_path__startswith=community.path).select_related("trade")
         visits: dict[int, list[datetime.date]] = {}
-        for shop_id, at in inspections(community).filter(target=Target.SHOP).values_list("shop", "inspected_at"):
+        for shop_id, at in (
+            campaign_inspections(community).filter(target=Target.SHOP).values_list("shop", "inspected_at")
+        ):
             visits.setdefault(shop_id, []).append(local_day(at))
         assert set(visits) == {shop.pk for shop in shops}
         for shop in shops:
@@ -383,13 +414,101 @@ class InspectionHistoryTests:
 
     def test_it_reports_what_it_made(self, demo_output: str, community: Area) -> None:
         (line,) = [line for line in demo_output.splitlines() if "inspections of the campaign months" in line]
-        assert line.startswith(f"{inspections(community).count()} inspections")
-        relapses = inspections(community).aggregate(n=Sum("relapse_count"))["n"]
+        assert line.startswith(f"{campaign_inspections(community).count()} inspections")
+        relapses = campaign_inspections(community).aggregate(n=Sum("relapse_count"))["n"]
         assert f"{relapses} relapses" in line
 
     @staticmethod
     def start_of(month: int) -> datetime.datetime:
         return timezone.make_aware(datetime.datetime(2014, month, 1))
+
+
+def build_day(demo_output: str) -> datetime.date:
+    """The day the demo was built (the recent weeks' summary line says it), which a test run may outlast."""
+    (day,) = re.findall(r"inspections of the last four weeks: .*; as of (\d{4}-\d\d-\d\d),", demo_output)
+    return datetime.date.fromisoformat(day)
+
+
+class RecentPatrolsTests:
+    """The last four weeks of patrols before the build day, so the pages that judge visits as of today show a
+    living office: most places within their period, a few overdue, a few rectifications open."""
+
+    @pytest.fixture
+    def today(self, demo_output: str) -> datetime.date:
+        return build_day(demo_output)
+
+    def recent(self, community: Area, today: datetime.date):
+        return inspections(community).filter(inspected_at__gte=day_start(today - datetime.timedelta(days=RECENT_DAYS)))
+
+    def test_it_inspects_in_the_last_four_weeks_and_not_in_the_future(self, community: Area, today) -> None:
+        recent = self.recent(community, today)
+        days = {local_day(at) for at in recent.values_list("inspected_at", flat=True)}
+        assert recent.count() > 300 and len(days) >= 10
+        assert today - datetime.timedelta(days=RECENT_DAYS) <= min(days) and max(days) < today
+        # On working days (as in the campaign, a long holiday may see a shop visited on its first day).
+        on_working_days = sum(is_working_day(local_day(at)) for at in recent.values_list("inspected_at", flat=True))
+        assert on_working_days > 0.85 * recent.count()
+        assert not inspections(community).filter(inspected_at__gte=day_start(today)).exists()
+        assert not CaseEvent.objects.filter(at__gte=day_start(today)).exists()
+        for target in (Target.COMPOUND, Target.SHOP, Target.OFFICE):
+            assert recent.filter(target=target).exists(), target
+
+    def test_it_leaves_some_places_overdue_today_but_most_not(self, community: Area, today) -> None:
+        visits = inspection_selectors.visits_of(community, as_of=today)
+        overdue = {v.code: v for v in visits if v.overdue}
+        assert set(NOT_VISITED_RECENTLY) <= set(overdue)
+        # A handful of others a few days overdue (LATE_DAYS); in a long holiday due dates run on past it, so then
+        # the least overdue the calendar allows.
+        late = [v for v in overdue.values() if v.code not in NOT_VISITED_RECENTLY]
+        assert len(late) >= LATE_PLACES
+        assert all(v.days_overdue <= 21 for v in late)
+        assert any(v.days_overdue <= LATE_DAYS[1] for v in late) or not is_working_day(
+            today - datetime.timedelta(days=3)
+        )
+        assert len(overdue) < 0.1 * len(visits)
+        # Every place but the unvisited ones was visited in the four weeks.
+        start = today - datetime.timedelta(days=RECENT_DAYS)
+        unvisited = {v.code for v in visits if v.last is None or v.last < start}
+        assert unvisited == set(NOT_VISITED_RECENTLY)
+
+    def test_it_leaves_failed_shops_with_open_rectification_cases(self, community: Area, today) -> None:
+        cases = Case.objects.filter(
+            source=Source.INSPECTION,
+            area_path__startswith=community.path,
+            reported_at__gte=day_start(today - datetime.timedelta(days=RECENT_DAYS)),
+        )
+        open_shops = cases.filter(state__in=OPEN_STATES, shop__isnull=False).values("shop").distinct()
+        assert open_shops.count() >= 3
+        assert cases.filter(state=State.CLOSED).exists()
+        # Shops failed inspections in these weeks (below the pass mark or a critical item failing).
+        failed = self.recent(community, today).filter(target=Target.SHOP, passed=False)
+        assert failed.exists()
+
+    def test_it_has_a_relapse_in_the_recent_weeks(self, community: Area, today) -> None:
+        relapses = Finding.objects.filter(
+            inspection__in=self.recent(community, today), relapse_of__isnull=False
+        ).select_related("inspection", "relapse_of")
+        assert relapses.exists()
+        for finding in relapses:
+            gap = finding.inspection.inspected_at - finding.relapse_of.verified_at
+            assert datetime.timedelta(0) < gap <= datetime.timedelta(days=30)
+
+    def test_it_puts_places_on_both_sides_of_the_red_black_list(self, community: Area, today) -> None:
+        since = today - datetime.timedelta(days=29)  # the public list's 30 days
+        for target in (Target.SHOP, Target.COMPOUND):
+            ranking = inspection_selectors.red_black_list(community, target=target, since=since, until=today, size=5)
+            assert ranking.red and ranking.black, target
+
+    def test_it_plans_the_same_weeks_from_its_seed(self, community: Area, today) -> None:
+        planned = sorted(at for track in _Patrolling(community, recent_patrols(today)).tracks() for at in track.visits)
+        recorded = sorted(self.recent(community, today).values_list("inspected_at", flat=True))
+        assert planned == recorded
+
+    def test_it_reports_what_it_made(self, demo_output: str, community: Area, today) -> None:
+        (line,) = [line for line in demo_output.splitlines() if "inspections of the last four weeks" in line]
+        assert line.startswith(f"{self.recent(community, today).count()} inspections")
+        overdue = sum(v.overdue for v in inspection_selectors.visits_of(community, as_of=today))
+        assert f"{overdue} places overdue" in line
 
 
 # The people register at full size (wangge.demo.people)

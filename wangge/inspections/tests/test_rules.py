@@ -247,8 +247,8 @@ class ConcurrentReinspectionTests:
 class FarDateTests:
     def test_it_answers_the_list_and_its_export_for_days_at_the_ends_of_the_calendar(self, cast: Cast) -> None:
         client = cast.client(cast.director)
-        for name, day in (("since", "0001-01-01"), ("until", "9999-12-31")):
-            response = client.get("/inspections/", {name: day})
+        for name, value in (("since", "0001-01-01"), ("until", "9999-12-31")):
+            response = client.get("/inspections/", {name: value})
             assert response.status_code == 200
             assert name in response.context["filter"].form.errors
         # The export refuses the same filter and goes back to the list, which says why.
