@@ -35,6 +35,7 @@ class CoverageVisitsTests:
         assert grid1 == ["T-C01"]
         assert sorted(grid2) == ["T-C02", "T-O1", "T-S002"]
         assert "从未巡查" in response.content.decode()
+        assert "4 处场所未按期巡查" in response.content.decode()
 
     def test_it_lists_a_place_again_once_its_period_has_passed(self, cast):
         # Compounds are due every calendar week: a visit 20 days ago is overdue whatever today's weekday.
