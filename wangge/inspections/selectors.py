@@ -1,6 +1,7 @@
 """Reads of inspections that pages, the API and other apps use. Reads for a user start from `for_user`."""
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -214,11 +215,11 @@ def visit_of(place: Place, *, as_of: datetime.date) -> Visit:
     return Visit(place=place, target=target, grid=place.area, period=period, last=last, due=due, as_of=as_of)
 
 
-def open_rectifications(place: Place) -> dict[Case, set[str]]:
-    """The place's open rectification cases, each with the item codes it was opened for: an inspection that
-    answers all of them re-inspects the case (services.inspection_record)."""
+def open_rectifications(place: Place, states: Collection[str] = OPEN_STATES) -> dict[Case, set[str]]:
+    """The place's open rectification cases (or those in `states`), each with the item codes it was opened for:
+    an inspection that answers all of them re-inspects the case (services.inspection_record)."""
     rows = Finding.objects.filter(
-        case__source=Source.INSPECTION, case__state__in=OPEN_STATES, **place_lookup(place, "inspection__")
+        case__source=Source.INSPECTION, case__state__in=states, **place_lookup(place, "inspection__")
     ).values_list("case_id", "item_code")
     codes: dict[int, set[str]] = {}
     for case_id, code in rows:

@@ -719,6 +719,12 @@ def inspection_record(
         case_services.case_reinspect(actor=actor, case=case, passed=not failing, note=message, now=inspected_at)
         Reinspection.objects.create(inspection=inspection, case=case, fixed=not failing)
         still_open |= {finding.item_code for finding in failing}
+    # A suspended case (缓办: waiting on what the office cannot hurry, e.g. a property dispute) is not re-inspected,
+    # but its items failing again are still its problem, not a new case.
+    for case, codes in selectors.open_rectifications(place, states={State.SUSPENDED}).items():
+        failing = [findings[code] for code in codes if code in findings and findings[code].result == Result.FAIL]
+        Finding.objects.filter(pk__in=[finding.pk for finding in failing]).update(case=case)
+        still_open |= {finding.item_code for finding in failing}
     # Relapse (易反复): the same item failing again soon after its rectification was verified. A failure an
     # open case is still about is the same failure, not a new one.
     relapses = 0

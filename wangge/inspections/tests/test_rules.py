@@ -164,6 +164,21 @@ class VerifiedThenFailingTests:
         assert finding.relapse_of == case and again.relapse_count == 1
 
 
+class SuspendedCaseTests:
+    def test_it_files_a_failure_again_under_the_suspended_case_instead_of_opening_another(self, cast: Cast) -> None:
+        checklist = in_use("compound-sanitation")
+        first = inspect(cast.grid_worker, checklist, cast.compound1, day(0), fail={"HY01": "垃圾堆积"})
+        case = first.findings.get(item_code="HY01").case
+        case_services.case_act(
+            actor=cast.director, case=case, action="suspend", note="产权纠纷，待街道协调", now=day(1)
+        )
+        again = inspect(cast.grid_worker, checklist, cast.compound1, day(8), fail={"HY01": "仍有垃圾"})
+        assert again.findings.get(item_code="HY01").case == case
+        assert Case.objects.filter(source="inspection").count() == 1
+        case.refresh_from_db()
+        assert case.state == State.SUSPENDED and not Reinspection.objects.filter(case=case).exists()
+
+
 class OfficeInCompoundTests:
     def test_it_files_the_case_in_the_compound_and_gives_it_to_its_building_leader(self, cast: Cast) -> None:
         office = territory_services.building_create(
