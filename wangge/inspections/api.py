@@ -273,7 +273,7 @@ class InspectionCreateSerializer(serializers.Serializer):
     target = serializers.ChoiceField(choices=Target.choices, help_text="the kind of place")
     place = serializers.CharField(max_length=32, help_text="code of the compound, street shop or office building")
     checklist = serializers.PrimaryKeyRelatedField(
-        queryset=Checklist.objects.all(), help_text="id of a checklist version in use for this kind of place"
+        queryset=Checklist.objects.none(), help_text="id of a checklist version in use for this kind of place"
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_INSPECTION_NOTE)
     idempotency_key = serializers.CharField(
@@ -286,6 +286,13 @@ class InspectionCreateSerializer(serializers.Serializer):
         required=False, help_text="when the visit was (entered later, e.g. without signal); default: now"
     )
     answers = InspectionAnswerSerializer(many=True, allow_empty=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only versions the user may read: another community's id is "does not exist", like a made-up one.
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["checklist"].queryset = selectors.checklists_for(request.user)
 
     def validate_idempotency_key(self, value: str) -> str:
         if value and not (value.isascii() and value.isprintable()):

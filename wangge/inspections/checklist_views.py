@@ -60,10 +60,15 @@ def may_write(user: User, checklist: Checklist) -> bool:
 
 
 def _own_community(request: HttpRequest) -> Area | None:
-    """The community whose own standards the user is working on: ?community=CODE among theirs, or their first."""
+    """The community whose own standards the user is working on: ?community=CODE among theirs, or their first.
+
+    A superuser (the deployment's administrator) works on the shared standards unless a community is named.
+    """
     communities = standard_communities(request.user)
     code = request.GET.get("community") or request.POST.get("community")
     chosen = next((community for community in communities if community.code == code), None) if code else None
+    if chosen is None and request.user.is_superuser:
+        return None
     return chosen or (communities[0] if communities else None)
 
 
@@ -175,11 +180,15 @@ def checklist_list(request: HttpRequest) -> HttpResponse:
     if ledger_views.wants_export(request):
         if not request.user.can(Action.EXPORT):
             raise PermissionDenied
-        items = ChecklistItem.objects.filter(
-            checklist__in=selectors.checklists_for(request.user), checklist__status=ChecklistStatus.PUBLISHED
+        # What one community's inspectors use (its own versions, else the shared ones): one version per code, so
+        # the file imports back into that community unchanged.
+        community = (
+            territory_selectors.communities_for(request.user).filter(code=request.GET.get("community", "")).first()
+            or territory_selectors.communities_for(request.user).order_by("path").first()
         )
-        if target:
-            items = items.filter(checklist__target=target)
+        items = ChecklistItem.objects.filter(
+            checklist__in=selectors.checklists_in_use(community, target or None).values("pk")
+        ).order_by("checklist__code", "order", "pk")
         return ledger_views.export_response(
             request, ledger=CHECKLIST_ITEMS, queryset=items, filters=ledger_views.export_filters(request)
         )

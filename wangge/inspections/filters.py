@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import User
 from wangge.core.validators import validate_calendar_date
+from wangge.inspections import selectors
 from wangge.inspections.models import Checklist, ChecklistStatus, Inspection, Target
 from wangge.inspections.selectors import day_end
 from wangge.territory import selectors as territory_selectors
@@ -29,10 +30,14 @@ def _inspectors(request: HttpRequest | None) -> QuerySet[User]:
     return territory_selectors.people_for(request.user).order_by("username")
 
 
-def _checklist_codes() -> list[tuple[str, str]]:
-    """Each standard that has been in use once, by code, under the name of its newest version in use."""
+def _checklist_codes(user: User) -> list[tuple[str, str]]:
+    """Each standard the user may read that has been in use once, by code, under its newest version's name."""
     names: dict[str, str] = {}
-    used = Checklist.objects.exclude(status=ChecklistStatus.DRAFT).order_by("code", "-version")
+    used = (
+        selectors.checklists_for(user).exclude(status=ChecklistStatus.DRAFT).order_by("code", "-version")
+        if user.is_authenticated
+        else Checklist.objects.none()
+    )
     for code, name in used.values_list("code", "name"):
         names.setdefault(code, name)
     return sorted(names.items())
@@ -52,7 +57,7 @@ class InspectionFilter(django_filters.FilterSet):
         method="by_result",
     )
     checklist = django_filters.ChoiceFilter(
-        label=_("Checklist"), field_name="checklist__code", choices=_checklist_codes, empty_label=_("All checklists")
+        label=_("Checklist"), field_name="checklist__code", choices=[], empty_label=_("All checklists")
     )
     # validate_calendar_date: a day like 0001-01-01 or 9999-12-31 is refused before any arithmetic overflows.
     since = django_filters.DateFilter(
@@ -74,6 +79,12 @@ class InspectionFilter(django_filters.FilterSet):
     class Meta:
         model = Inspection
         fields = ["grid", "target", "passed", "checklist", "since", "until", "inspector"]
+
+    def __init__(self, *args, request: HttpRequest | None = None, **kwargs) -> None:
+        super().__init__(*args, request=request, **kwargs)
+        # The standards the user may read only: another community's own are not named here.
+        user = getattr(request, "user", None)
+        self.filters["checklist"].extra["choices"] = _checklist_codes(user) if user is not None else []
 
     def by_result(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(passed=value == "yes")

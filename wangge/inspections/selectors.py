@@ -649,8 +649,11 @@ def relapse_report(user: User, community: Area, *, since: datetime.date, until: 
         .order_by()
     }
     codes = {code for entry in by_place.values() for code in entry["codes"]}
+    # The texts of the versions these inspections used (not another community's wording of the same code).
     texts = dict(
-        ChecklistItem.objects.filter(code__in=codes).order_by("checklist__version", "pk").values_list("code", "text")
+        ChecklistItem.objects.filter(code__in=codes, checklist__in=inspections.values("checklist"))
+        .order_by("checklist__version", "pk")
+        .values_list("code", "text")
     )
     places = _load_places(set(by_place))
     grids: dict[int, GridRelapses] = {}

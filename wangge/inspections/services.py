@@ -25,7 +25,7 @@ from wangge.accounts.models import User
 from wangge.accounts.roles import INSPECT_ROLES, STANDARD_ROLES, Action
 from wangge.cases import services as case_services
 from wangge.cases import workflow
-from wangge.cases.models import Case, Category, Source, State
+from wangge.cases.models import Case, CaseEvent, Category, Source, State
 from wangge.core import audit, notifications
 from wangge.core.files import process_photo
 from wangge.core.scoping import check_actor_may
@@ -658,6 +658,22 @@ def inspection_record(
         raise ValidationError({"checklist": _("No item of this checklist applies to this place.")})
     photos = _check_answers(items, answers)
     open_before = selectors.open_rectifications(place)
+    if open_before:
+        # Read again under lock: the cases side may move a case (verify it, say) while this inspection runs.
+        fresh = Case.objects.select_for_update(of=("self",)).in_bulk([case.pk for case in open_before])
+        open_before = {fresh[case.pk]: codes for case, codes in open_before.items()}
+        changed = CaseEvent.objects.filter(case__in=list(fresh.values())).aggregate(latest=Max("at"))["latest"]
+        if changed is not None and inspected_at < changed:
+            # A late entry would judge the cases as they are now but date the steps back: history out of order.
+            raise ValidationError(
+                {
+                    "inspected_at": _(
+                        "A rectification case of this place changed later, on %(day)s: "
+                        "enter inspections in the order they took place."
+                    )
+                    % {"day": timezone.localtime(changed).strftime("%Y-%m-%d %H:%M")}
+                }
+            )
     results = {item.code: answers[item.code].result for item in items}
     failed = [item for item in items if results[item.code] == Result.FAIL]
     critical = any(item.severity == Severity.CRITICAL for item in failed)
@@ -696,7 +712,12 @@ def inspection_record(
     still_open: set[str] = set()
     for case, codes in open_before.items():
         if not codes <= set(findings):
-            continue  # inspected against another standard: this inspection cannot tell
+            # Inspected against a standard without all the case's items: it cannot judge the case, but a failure
+            # of one of its items is still that case's problem, not a new one.
+            failing = [findings[code] for code in codes if code in findings and findings[code].result == Result.FAIL]
+            Finding.objects.filter(pk__in=[finding.pk for finding in failing]).update(case=case)
+            still_open |= {finding.item_code for finding in failing}
+            continue
         answered = [findings[code] for code in sorted(codes) if findings[code].result != Result.NOT_APPLICABLE]
         if not answered:
             continue

@@ -102,8 +102,12 @@ def _outcome(inspection: Inspection, findings: list[Finding]) -> Outcome:
     """The cases the inspection opened (its findings' cases it did not re-inspect), found not fixed, and closed."""
     reinspections = list(inspection.reinspections.select_related("case").order_by("case__number"))
     reinspected = {row.case_id for row in reinspections}
+    # Opened by this inspection: reported at its time (a failure may also be filed under an older case, e.g. a
+    # suspended one, which this inspection did not open).
     opened = {
-        finding.case.pk: finding.case for finding in findings if finding.case and finding.case.pk not in reinspected
+        finding.case.pk: finding.case
+        for finding in findings
+        if finding.case and finding.case.pk not in reinspected and finding.case.reported_at == inspection.inspected_at
     }
     return Outcome(
         opened=[opened[pk] for pk in sorted(opened)],
@@ -160,16 +164,22 @@ def _body_limit(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapped
 
 
-def _chosen_checklist(request: HttpRequest, target: str, in_use: list[Checklist]) -> Checklist | None:
+def _chosen_checklist(request: HttpRequest, target: str, in_use: list[Checklist], community: Area) -> Checklist | None:
     """The checklist asked for (?checklist=<pk>; a posted form names the one it was shown with), or the first in use.
 
-    A posted form may name a version retired since it was shown: the service then says so on the form.
+    A posted form may name a version of this community's line (its own or the shared one) retired since it was
+    shown: the service then says so on the form. Another community's versions are never shown.
     """
     wanted = request.POST.get("checklist") if request.method == "POST" else request.GET.get("checklist")
     if wanted and wanted.isascii() and wanted.isdigit():
         chosen = next((checklist for checklist in in_use if checklist.pk == int(wanted)), None)
         if chosen is None and request.method == "POST":
-            chosen = Checklist.objects.filter(pk=wanted, target=target, status=ChecklistStatus.RETIRED).first()
+            chosen = (
+                selectors.checklists_for(request.user)
+                .filter(Q(community__isnull=True) | Q(community=community))
+                .filter(pk=wanted, target=target, status=ChecklistStatus.RETIRED)
+                .first()
+            )
         if chosen is not None:
             return chosen
     return in_use[0] if in_use else None
@@ -196,7 +206,7 @@ def inspection_create(request: HttpRequest, target: str, code: str) -> HttpRespo
     if not may_inspect(request.user, place):
         raise PermissionDenied(_("Your role does not inspect places."))
     in_use = list(selectors.checklists_in_use(selectors.community_of(place), target))
-    checklist = _chosen_checklist(request, target, in_use)
+    checklist = _chosen_checklist(request, target, in_use, selectors.community_of(place))
     context: dict[str, Any] = {
         "place": place,
         "target": target,
@@ -408,8 +418,9 @@ def _tallies(inspections: QuerySet[Inspection], target: str) -> list[ItemTally]:
     )
     rows = list(rows)
     texts: dict[str, str] = {}
+    # The texts of the versions these inspections used (not another community's wording of the same code).
     newest_first = ChecklistItem.objects.filter(
-        code__in=[row["item_code"] for row in rows], checklist__target=target
+        code__in=[row["item_code"] for row in rows], checklist__in=inspections.values("checklist")
     ).order_by("code", "-checklist__version")
     for code, text in newest_first.values_list("code", "text"):
         texts.setdefault(code, text)

@@ -17,7 +17,7 @@ from wangge.cases.models import Case, Category, State
 from wangge.core import ledgers
 from wangge.core.testing import race
 from wangge.inspections import services
-from wangge.inspections.models import Finding, Inspection, Reinspection, Result, Severity
+from wangge.inspections.models import Checklist, Finding, Inspection, Reinspection, Result, Severity
 from wangge.inspections.services import Answer
 from wangge.territory import services as territory_services
 
@@ -268,3 +268,92 @@ class FarDateTests:
             assert name in response.context["filter"].form.errors
         # The export refuses the same filter and goes back to the list, which says why.
         assert client.get("/inspections/", {"since": "0001-01-01", "format": "xlsx"}).status_code == 302
+
+
+class SecondReviewTests:
+    """What a second review found: another community's standards on our pages, and late entries out of order."""
+
+    def next_door_standard(self, cast: Cast, status: str = "published") -> Checklist:
+        own = services.checklist_new_version(
+            actor=cast.outsider, checklist=in_use("compound-sanitation"), community=cast.next_door
+        )
+        services.checklist_item_save(
+            actor=cast.outsider, checklist=own, item=own.items.get(code="HY01"), text="邻里专用标准"
+        )
+        own = services.checklist_publish(actor=cast.outsider, checklist=own, now=T0)
+        if status == "retired":
+            own = services.checklist_retire(actor=cast.outsider, checklist=own)
+        return own
+
+    def test_it_never_shows_another_community_s_retired_standard_on_the_form(self, cast: Cast) -> None:
+        theirs = self.next_door_standard(cast, status="retired")
+        response = cast.client(cast.grid_worker).post("/inspections/new/compound/T-C01/", {"checklist": theirs.pk})
+        assert response.context["checklist"] != theirs
+        assert "邻里专用标准" not in response.content.decode()
+
+    def test_it_names_only_the_user_s_standards_in_the_list_filter(self, cast: Cast) -> None:
+        services.checklist_create(
+            actor=cast.outsider, community=cast.next_door, code="next-door-only", name="邻里自定标准", target="compound"
+        )
+        theirs = self.next_door_standard(cast)
+        assert theirs.code == "compound-sanitation"
+        Checklist.objects.filter(code="next-door-only").update(status="published")
+        response = cast.client(cast.grid_worker).get("/inspections/")
+        codes = [code for code, _name in response.context["filter"].filters["checklist"].extra["choices"]]
+        assert "next-door-only" not in codes and "compound-sanitation" in codes
+
+    def test_it_answers_another_community_s_checklist_id_like_a_made_up_one_in_the_api(self, cast: Cast) -> None:
+        theirs = self.next_door_standard(cast)
+        body = {
+            "target": "compound",
+            "place": "T-C01",
+            "checklist": theirs.pk,
+            "answers": [{"item": "HY01", "result": "pass"}],
+        }
+        response = cast.client(cast.grid_worker).post("/api/v1/inspections/", body, content_type="application/json")
+        assert response.status_code == 400 and "checklist" in response.json()
+        made_up = dict(body, checklist=999999)
+        other = cast.client(cast.grid_worker).post("/api/v1/inspections/", made_up, content_type="application/json")
+        # The same words as for an id that does not exist: the answer does not confirm the other's standard exists.
+        assert response.json()["checklist"] == [
+            message.replace("999999", str(theirs.pk)) for message in other.json()["checklist"]
+        ]
+
+    def test_it_refuses_a_late_entry_older_than_the_last_step_of_an_open_case(self, cast: Cast) -> None:
+        checklist = in_use("compound-sanitation")
+        now = timezone.now()
+        first = inspect(
+            cast.grid_worker, checklist, cast.compound1, now - datetime.timedelta(days=5), fail={"HY01": "垃圾"}
+        )
+        case = first.findings.get(item_code="HY01").case
+        case_services.case_act(
+            actor=cast.grid_worker,
+            case=case,
+            action="handle",
+            note="已清理",
+            photos=[jpeg()],
+            now=now - datetime.timedelta(hours=2),
+        )
+        with pytest.raises(ValidationError) as error:
+            services.inspection_record(
+                actor=cast.grid_worker,
+                checklist=checklist,
+                place=cast.compound1,
+                answers=answers(checklist, cast.compound1),
+                inspected_at=now - datetime.timedelta(days=3),
+                now=now,
+            )
+        assert "A rectification case of this place changed later" in error.value.message_dict["inspected_at"][0]
+        case.refresh_from_db()
+        assert case.state == State.HANDLED
+
+    def test_it_does_not_count_a_failure_filed_under_a_suspended_case_as_opened(self, cast: Cast) -> None:
+        checklist = in_use("compound-sanitation")
+        first = inspect(cast.grid_worker, checklist, cast.compound1, day(0), fail={"HY01": "垃圾堆积"})
+        case = first.findings.get(item_code="HY01").case
+        case_services.case_act(actor=cast.director, case=case, action="suspend", note="产权纠纷", now=day(1))
+        again = inspect(cast.grid_worker, checklist, cast.compound1, day(8), fail={"HY01": "仍有垃圾"})
+        from wangge.inspections.views import _outcome
+
+        outcome = _outcome(again, list(again.findings.select_related("case")))
+        assert outcome.opened == [] and outcome.closed == [] and outcome.not_fixed == []
