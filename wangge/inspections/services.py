@@ -772,6 +772,21 @@ def inspection_record(
     return inspection
 
 
+# Following the territory
+
+
+def inspections_follow_place(sender: type, *, place: Compound | Shop, old_path: str, **kwargs: Any) -> None:
+    """A compound or shop moved to another grid: its inspections (and those of office buildings in the compound)
+    move with it, so the new grid's staff see the place's history and the old grid's no longer do."""
+    if isinstance(place, Compound):
+        inspections = Inspection.objects.filter(Q(compound=place) | Q(building__compound=place))
+    else:
+        inspections = Inspection.objects.filter(shop=place)
+    for inspection in inspections.select_related("compound__area", "shop__area", "building__area"):
+        inspection.area = inspection.place.area
+        inspection.save(update_fields=["area", "area_path", "updated_at"])
+
+
 # Sweep: reminders of overdue visits
 
 

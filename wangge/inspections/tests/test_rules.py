@@ -357,3 +357,24 @@ class SecondReviewTests:
 
         outcome = _outcome(again, list(again.findings.select_related("case")))
         assert outcome.opened == [] and outcome.closed == [] and outcome.not_fixed == []
+
+
+class MovedPlaceTests:
+    def test_it_moves_a_shop_s_inspections_with_it_to_the_new_grid(self, cast: Cast) -> None:
+        inspect(cast.grid_worker, in_use("shop-standards"), cast.shop1, T0, fail={"MD02": "门前油污"})
+        territory_services.shop_update(actor=cast.director, shop=cast.shop1, area=cast.grid2)
+        inspection = Inspection.objects.get()
+        assert (inspection.area, inspection.area_path) == (cast.grid2, cast.shop1.area_path)
+        assert not Inspection.objects.for_user(cast.grid_worker).exists()  # grid 001's worker no longer sees it
+
+    def test_it_moves_a_compound_s_inspections_and_its_office_buildings_with_it(self, cast: Cast) -> None:
+        office = territory_services.building_create(
+            actor=None, code="T-O2", name="院内写字楼", kind="office", compound=cast.compound1
+        )
+        inspect(cast.grid_worker, in_use("compound-sanitation"), cast.compound1, T0)
+        inspect(cast.grid_worker, in_use("office-building"), office, T0)
+        territory_services.compound_update(
+            actor=cast.director, compound=cast.compound1, area=cast.grid2, longitude=113.6600, latitude=34.7880
+        )
+        assert set(Inspection.objects.values_list("area", flat=True)) == {cast.grid2.pk}
+        assert all(path.startswith(cast.grid2.path) for path in Inspection.objects.values_list("area_path", flat=True))
