@@ -9,12 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from wangge.cases.models import OPEN_STATES, Case, State
 from wangge.core import ledgers
-from wangge.core.ledgers import Column, Ledger
-
-
-def _local(value: Any) -> str:
-    """A time as local text (Excel has no time zones; the office reads Beijing time)."""
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+from wangge.core.ledgers import Column, Ledger, local_time
 
 
 class CaseLedger(Ledger):
@@ -67,9 +62,9 @@ class CaseLedger(Ledger):
             instance.get_state_display(),
             instance.area.name,
             place.name if place else "",
-            _local(instance.reported_at),
-            _local(instance.deadline_at),
-            _local(instance.closed_at),
+            local_time(instance.reported_at),
+            local_time(instance.deadline_at),
+            local_time(instance.closed_at),
             _("yes") if instance.overdue_at or late_open or late_closed else _("no"),
         ]
 

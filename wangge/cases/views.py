@@ -39,6 +39,7 @@ from wangge.cases.models import (
 )
 from wangge.core import audit, ledger_views
 from wangge.core.coords import from_wgs84, polygon_from_wgs84
+from wangge.core.htmx import partial_or_page
 from wangge.core.pii import masked
 from wangge.core.ratelimit import RateLimit
 from wangge.core.scoping import get_for_user
@@ -74,11 +75,6 @@ STEP_OF = {
     State.VERIFIED: 4,
     State.CLOSED: 5,
 }
-
-
-def _partial_or_page(request: HttpRequest, page: str, partial: str) -> str:
-    """htmx asks for the partial (unless boosted); everything else gets the whole page."""
-    return partial if request.htmx and not request.htmx.boosted else page
 
 
 def _max_body() -> int:
@@ -182,7 +178,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     filters = query.copy()
     filters.pop("queue", None)
-    template = _partial_or_page(request, "cases/case_list.html", "cases/partials/case_rows.html")
+    template = partial_or_page(request, "cases/case_list.html", "cases/partials/case_rows.html")
     context = {
         "queue": queue,
         "queues": _queue_tabs(request.user, queue),
@@ -342,7 +338,7 @@ def case_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     pending = None
     if action == "decide_postponement":
         pending = case.postponements.filter(state=PostponementState.REQUESTED).select_related("requested_by").first()
-    template = _partial_or_page(request, "cases/case_act.html", "cases/partials/action_form.html")
+    template = partial_or_page(request, "cases/case_act.html", "cases/partials/action_form.html")
     return render(request, template, {"case": case, "transition": transition, "form": form, "pending": pending})
 
 

@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from wangge.core import audit, ledgers, tasks
+from wangge.core.htmx import wants_partial
 from wangge.core.models import ImportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -217,7 +218,7 @@ def job(request: HttpRequest, pk: Any) -> HttpResponse:
         "phase": PHASES.get(progress.get("phase"), ""),
         "percent": percent,
     }
-    if request.htmx and not request.htmx.boosted:
+    if wants_partial(request):
         return render(request, "core/partials/ledger_job_status.html", context)
     return render(request, "core/ledger_job.html", context)
 

@@ -168,6 +168,24 @@ class Ledger:
 _registry: dict[str, Ledger] = {}
 
 
+# Helpers every app's ledgers use to declare columns and write rows
+
+
+def enum_choices(enum: type[models.TextChoices]) -> Callable[[], list[tuple[str, str]]]:
+    """A column's drop-down of an enum's values and labels, read when the template is made (in its language)."""
+    return lambda: list(enum.choices)
+
+
+def enum_label(enum: type[models.TextChoices], value: str) -> str:
+    """The label a stored value shows in a ledger (the value itself when it is not one of the enum's)."""
+    return str(enum(value).label) if value in enum.values else value
+
+
+def local_time(value: datetime.datetime | None) -> str:
+    """A moment as local text (Excel has no time zones; the office reads Beijing time)."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
 def register(ledger: Ledger) -> Ledger:
     """Add a ledger (from an app's ledgers module, imported in its AppConfig.ready)."""
     _registry[ledger.name] = ledger

@@ -10,6 +10,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from wangge.core.htmx import wants_partial
 from wangge.core.models import Notification, NotificationChannel
 from wangge.core.notifications import unread_count
 
@@ -25,7 +26,7 @@ def _inbox(user: object) -> QuerySet[Notification]:
 
 def _render_inbox(request: HttpRequest, page_number: str | None) -> HttpResponse:
     page = Paginator(_inbox(request.user), PAGE_SIZE).get_page(page_number)
-    partial = request.htmx and not request.htmx.boosted
+    partial = wants_partial(request)
     template = "core/partials/notification_rows.html" if partial else "core/notification_list.html"
     context = {"page_obj": page, "unread": unread_count(request.user), "query": ""}
     return render(request, template, context)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
 
 from wangge.core import audit
+from wangge.core.htmx import partial_or_page
 from wangge.core.models import AuditEvent
 from wangge.core.reveal import check_may_reveal, pii_reveal, revealable
 from wangge.core.scoping import get_for_user
@@ -84,7 +85,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "xlsx":
         return _audit_export(request, events, filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    template = "core/partials/audit_rows.html" if request.htmx and not request.htmx.boosted else "core/audit_list.html"
+    template = partial_or_page(request, "core/audit_list.html", "core/partials/audit_rows.html")
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)

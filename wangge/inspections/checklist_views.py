@@ -28,6 +28,7 @@ from wangge.accounts.access import office_page
 from wangge.accounts.models import User
 from wangge.accounts.roles import STANDARD_ROLES, Action
 from wangge.core import ledger_views
+from wangge.core.htmx import wants_partial
 from wangge.inspections import selectors, services
 from wangge.inspections.checklist_forms import ChecklistForm, ItemForm
 from wangge.inspections.ledgers import CHECKLIST_ITEMS
@@ -83,10 +84,6 @@ def _standards_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def _htmx(request: HttpRequest) -> bool:
-    return bool(request.htmx and not request.htmx.boosted)
 
 
 # Reads
@@ -182,10 +179,7 @@ def checklist_list(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         # What one community's inspectors use (its own versions, else the shared ones): one version per code, so
         # the file imports back into that community unchanged.
-        community = (
-            territory_selectors.communities_for(request.user).filter(code=request.GET.get("community", "")).first()
-            or territory_selectors.communities_for(request.user).order_by("path").first()
-        )
+        community = territory_selectors.chosen_community(request.user, request.GET.get("community"))
         items = ChecklistItem.objects.filter(
             checklist__in=selectors.checklists_in_use(community, target or None).values("pk")
         ).order_by("checklist__code", "order", "pk")
@@ -220,7 +214,7 @@ def checklist_list(request: HttpRequest) -> HttpResponse:
 def checklist_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One version: its items by section with their totals, which version of the standard is in use, the actions."""
     checklist = _figures(request.user, pk)
-    if _htmx(request):
+    if wants_partial(request):
         return render(request, ITEMS_PARTIAL, _items_context(checklist, request.user))
     # A community's version descends from the shared standard: its page lists both lines of versions.
     lineage = Q(community__isnull=True) | Q(community=checklist.community)
@@ -295,14 +289,14 @@ def _item_response(
         else reverse("inspections:item_create", args=[checklist.pk])
     )
     context = _items_context(checklist, request.user, item_form=form, form_url=url, editing=item)
-    if _htmx(request):
+    if wants_partial(request):
         return render(request, ITEMS_PARTIAL, context)
     return render(request, "inspections/checklist_item_form.html", context)
 
 
 def _saved(request: HttpRequest, checklist: Checklist, notice: str) -> HttpResponse:
     """After a change of the items: the fresh items section (htmx), or back to the checklist's page."""
-    if _htmx(request):
+    if wants_partial(request):
         return render(request, ITEMS_PARTIAL, _items_context(checklist, request.user, notice=notice))
     messages.success(request, notice)
     return redirect(reverse("inspections:checklist_detail", args=[checklist.pk]) + "#items")
@@ -357,7 +351,7 @@ def item_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.checklist_item_delete(actor=request.user, item=item)
     except ValidationError as error:
         message = " ".join(error.messages)
-        if _htmx(request):
+        if wants_partial(request):
             return render(request, ITEMS_PARTIAL, _items_context(checklist, request.user, problem=message))
         messages.error(request, message)
         return redirect("inspections:checklist_detail", pk=checklist.pk)

@@ -20,14 +20,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_slug
 from django.db import models
 from django.db.models import Prefetch, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wangge.accounts.roles import STANDARD_ROLES
 from wangge.cases.models import Category
 from wangge.core import ledgers
-from wangge.core.ledgers import Column, Counts, ImportContext, Ledger, LedgerFileError, RowInvalid
+from wangge.core.ledgers import (
+    Column,
+    Counts,
+    ImportContext,
+    Ledger,
+    LedgerFileError,
+    RowInvalid,
+    enum_choices,
+    enum_label,
+    local_time,
+)
 from wangge.inspections import services
 from wangge.inspections.models import (
     Checklist,
@@ -48,19 +57,6 @@ ROW_FIELDS = ("section", "text", "points", "severity", "category_id", "trades", 
 _MISSING = object()
 # Trade code → name for the export under way (one query per export, not one per row).
 _trade_names: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("trade_names", default=None)
-
-
-def _choices(enum: type[models.TextChoices]) -> Any:
-    return lambda: list(enum.choices)
-
-
-def _label(enum: type[models.TextChoices], value: str) -> str:
-    return str(enum(value).label) if value in enum.values else value
-
-
-def _local(value: Any) -> str:
-    """A time as local text (Excel has no time zones; the office reads Beijing time)."""
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _yes(value: bool) -> str:
@@ -129,7 +125,7 @@ class ChecklistItemLedger(Ledger):
             gettext_lazy("Place kind"),
             required=True,
             kind="choice",
-            choices=_choices(Target),
+            choices=enum_choices(Target),
             example=Target.COMPOUND.label,
             width=12,
             help=gettext_lazy("The same for every row of a checklist; it cannot change once the checklist exists."),
@@ -166,7 +162,7 @@ class ChecklistItemLedger(Ledger):
             "severity",
             gettext_lazy("Severity"),
             kind="choice",
-            choices=_choices(Severity),
+            choices=enum_choices(Severity),
             example=Severity.MAJOR.label,
             width=16,
             help=gettext_lazy("Empty: minor. A critical failure fails the inspection whatever its score."),
@@ -257,7 +253,7 @@ class ChecklistItemLedger(Ledger):
                 (
                     "target",
                     _("This checklist is for %(target)s; the place kind of a checklist cannot change.")
-                    % {"target": _label(Target, stored_target)},
+                    % {"target": enum_label(Target, stored_target)},
                 )
             )
         seen = ctx.memo["seen"].get(checklist)
@@ -423,12 +419,12 @@ class ChecklistItemLedger(Ledger):
         return [
             checklist.code,
             checklist.name,
-            _label(Target, checklist.target),
+            enum_label(Target, checklist.target),
             instance.code,
             instance.section,
             instance.text,
             instance.points,
-            _label(Severity, instance.severity),
+            enum_label(Severity, instance.severity),
             instance.category.code,
             "、".join(names.get(code, code) for code in instance.trades or []),
             _yes(instance.photo_required),
@@ -496,9 +492,9 @@ class InspectionLedger(Ledger):
         numbers = list(dict.fromkeys(f.case.number for f in failed if f.case_id and f.case.number))
         inspector = instance.inspector
         return [
-            _local(instance.inspected_at),
+            local_time(instance.inspected_at),
             instance.area.name,
-            _label(Target, instance.target),
+            enum_label(Target, instance.target),
             place.code if place else "",
             place.name if place else "",
             instance.checklist.code,

@@ -21,13 +21,14 @@ from wangge.accounts.access import office_page
 from wangge.accounts.models import User
 from wangge.accounts.roles import STANDARD_ROLES
 from wangge.core.coords import from_wgs84, polygon_from_wgs84
+from wangge.core.htmx import wants_partial
 from wangge.core.validators import validate_calendar_date
 from wangge.inspections import selectors, services
 from wangge.inspections.forms_settings import PolicyForm, ScheduleForm
 from wangge.inspections.models import Target
 from wangge.territory.forms import add_service_errors
 from wangge.territory.models import Area, AreaKind
-from wangge.territory.selectors import communities_for
+from wangge.territory.selectors import chosen_community, communities_for
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # What each figure of the month report counts (the heading of its list).
@@ -71,9 +72,7 @@ PUBLIC_MAX_AGE = 300
 
 def _community(request: HttpRequest) -> Area:
     """The community the user is looking at: ?community=CODE among theirs, or their first; 404 otherwise."""
-    communities = communities_for(request.user).order_by("path")
-    code = request.GET.get("community")
-    community = communities.filter(code=code).first() if code else communities.first()
+    community = chosen_community(request.user, request.GET.get("community"))
     if community is None:
         raise Http404
     return community
@@ -185,7 +184,7 @@ def grid_report(request: HttpRequest) -> HttpResponse:
         )
         context["row_kind"] = ROW_KINDS[figure]
         # htmx asks for the list alone (unless boosted); everything else gets the whole page with the list.
-        if request.htmx and not request.htmx.boosted:
+        if wants_partial(request):
             return render(request, "inspections/partials/report_detail.html", context)
     context["report"] = selectors.month_report(request.user, community, month=month, today=today)
     return render(request, "inspections/report.html", context)

@@ -27,6 +27,7 @@ from wangge.accounts.models import User
 from wangge.accounts.roles import INSPECT_ROLES, Action
 from wangge.cases.models import OPEN_STATES, Case, Source
 from wangge.core import ledger_views
+from wangge.core.htmx import partial_or_page, wants_partial
 from wangge.core.scoping import get_for_user
 from wangge.inspections import filters, ledgers, selectors, services
 from wangge.inspections.forms import InspectionForm
@@ -62,11 +63,6 @@ PLACES: dict[str, PlaceKind] = {
     Target.SHOP: PlaceKind(Shop, "shop", {}, ("area", "trade")),
     Target.OFFICE: PlaceKind(Building, "building", {"kind": BuildingKind.OFFICE}, ("area",)),
 }
-
-
-def _partial_or_page(request: HttpRequest, page: str, partial: str) -> str:
-    """htmx asks for the partial (unless boosted); everything else gets the whole page."""
-    return partial if request.htmx and not request.htmx.boosted else page
 
 
 def _kind(target: str) -> PlaceKind:
@@ -265,9 +261,7 @@ def _search(user: User, query: str) -> list[dict[str, Any]]:
 def _chosen_community(request: HttpRequest) -> tuple[Area | None, list[Area]]:
     """The community the user is looking at (?community=CODE among theirs, or their first), and all of theirs."""
     communities = list(territory_selectors.communities_for(request.user).order_by("path"))
-    code = request.GET.get("community")
-    chosen = next((area for area in communities if area.code == code), None) if code else None
-    return chosen or (communities[0] if communities else None), communities
+    return territory_selectors.chosen_community(request.user, request.GET.get("community")), communities
 
 
 @office_page
@@ -279,7 +273,7 @@ def place_choose(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Your role does not inspect places."))
     query = request.GET.get("q", "").strip()[:50]
     results = _search(user, query) if query else []
-    if request.htmx and not request.htmx.boosted and "q" in request.GET:
+    if wants_partial(request) and "q" in request.GET:
         return render(request, "inspections/partials/place_results.html", {"results": results, "query": query})
     community, communities = _chosen_community(request)
     as_of = as_of_day(request)
@@ -379,9 +373,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
-    template = _partial_or_page(
-        request, "inspections/inspection_list.html", "inspections/partials/inspection_rows.html"
-    )
+    template = partial_or_page(request, "inspections/inspection_list.html", "inspections/partials/inspection_rows.html")
     context = {
         "filter": filterset,
         "page_obj": page,

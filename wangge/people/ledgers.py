@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from wangge.accounts.roles import Action
 from wangge.core import audit, ledgers
-from wangge.core.ledgers import MASKED, Column, Counts, ImportContext, Ledger, RowInvalid, cell_date
+from wangge.core.ledgers import MASKED, Column, Counts, ImportContext, Ledger, RowInvalid, cell_date, enum_choices
 from wangge.core.pii import blind_index, mask_id_number, mask_phone, mask_text
 from wangge.people import services
 from wangge.people import tags as care_tags
@@ -54,10 +54,6 @@ _COMPARED = (
     "sensitive_tags",
     "moved_in_on",
 )
-
-
-def _choices(enum) -> Any:
-    return lambda: list(enum.choices)
 
 
 def _in_scope(ctx: ImportContext, path: str) -> bool:
@@ -132,7 +128,7 @@ class ResidentLedger(Ledger):
             "sex",
             gettext_lazy("Sex"),
             kind="choice",
-            choices=_choices(Sex),
+            choices=enum_choices(Sex),
             example="男",
             width=6,
             help=gettext_lazy("May be left empty for ID cards: it is read from the number."),
@@ -146,7 +142,7 @@ class ResidentLedger(Ledger):
             width=12,
             help=gettext_lazy("2014-06-01, 2014/6/1 or 2014年6月1日; may be left empty for ID cards."),
         ),
-        Column("id_type", gettext_lazy("Document type"), kind="choice", choices=_choices(IdType), width=14),
+        Column("id_type", gettext_lazy("Document type"), kind="choice", choices=enum_choices(IdType), width=14),
         Column(
             "id_number",
             gettext_lazy("Document number"),
@@ -164,7 +160,7 @@ class ResidentLedger(Ledger):
             gettext_lazy("Residence type"),
             required=True,
             kind="choice",
-            choices=_choices(Residence),
+            choices=enum_choices(Residence),
             example=Residence.REGISTERED.label,
             width=16,
         ),
@@ -177,7 +173,7 @@ class ResidentLedger(Ledger):
             "relation",
             gettext_lazy("Relation to the head"),
             kind="choice",
-            choices=_choices(Relation),
+            choices=enum_choices(Relation),
             example=Relation.HEAD.label,
             width=12,
         ),

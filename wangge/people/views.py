@@ -24,6 +24,7 @@ from wangge.accounts.access import office_page
 from wangge.accounts.models import User
 from wangge.accounts.roles import Action
 from wangge.core import audit, ledgers
+from wangge.core.htmx import partial_or_page
 from wangge.core.pii import masked
 from wangge.core.scoping import get_for_user
 from wangge.people import filters, forms, search, selectors, services
@@ -31,11 +32,6 @@ from wangge.people.models import Household, Resident, ResidentStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 25
-
-
-def _partial_or_page(request: HttpRequest, page: str, partial: str) -> str:
-    """htmx asks for the partial (unless boosted); everything else gets the whole page."""
-    return partial if request.htmx and not request.htmx.boosted else page
 
 
 def _query_without_page(request: HttpRequest, query: QueryDict | None = None) -> str:
@@ -222,7 +218,7 @@ def _resident_list_page(
         "narrow": selectors.building_leader_only(user),
     }
     forms.bootstrap(filterset.form)
-    template = _partial_or_page(request, "people/resident_list.html", "people/partials/resident_rows.html")
+    template = partial_or_page(request, "people/resident_list.html", "people/partials/resident_rows.html")
     return render(request, template, context, status=status)
 
 
@@ -392,7 +388,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "can_export_clear": user.can(Action.EXPORT) and user.can(Action.REVEAL_PII),
     }
     forms.bootstrap(filterset.form)
-    template = _partial_or_page(request, "people/household_list.html", "people/partials/household_rows.html")
+    template = partial_or_page(request, "people/household_list.html", "people/partials/household_rows.html")
     return render(request, template, context)
 
 

@@ -17,7 +17,16 @@ from django.utils.translation import gettext_lazy
 
 from wangge.accounts.roles import Action
 from wangge.core import ledgers
-from wangge.core.ledgers import Column, Counts, ImportContext, Ledger, LedgerFileError, RowInvalid
+from wangge.core.ledgers import (
+    Column,
+    Counts,
+    ImportContext,
+    Ledger,
+    LedgerFileError,
+    RowInvalid,
+    enum_choices,
+    enum_label,
+)
 from wangge.core.pii import masked
 from wangge.core.validators import validate_phone
 from wangge.territory import selectors, services
@@ -39,16 +48,8 @@ from wangge.territory.models import (
 MASK_CHARACTER = "*"
 
 
-def _choices(enum: type[models.TextChoices]) -> Callable[[], list[tuple[str, str]]]:
-    return lambda: list(enum.choices)
-
-
 def _trades() -> list[tuple[str, str]]:
     return list(Trade.objects.values_list("code", "name"))
-
-
-def _label(enum: type[models.TextChoices], value: str) -> str:
-    return str(enum(value).label) if value in enum.values else value
 
 
 CODE = Column("code", gettext_lazy("Number"), required=True, kind="code", max_length=32, example="JXJ-C01")
@@ -283,7 +284,7 @@ class CompoundLedger(PlaceLedger):
             gettext_lazy("Management"),
             required=True,
             kind="choice",
-            choices=_choices(Management),
+            choices=enum_choices(Management),
             example=str(Management.NONE.label),
             width=18,
         ),
@@ -305,7 +306,7 @@ class CompoundLedger(PlaceLedger):
             instance.name,
             instance.area.code,
             instance.address,
-            _label(Management, instance.management),
+            enum_label(Management, instance.management),
             instance.management_name,
             instance.longitude,
             instance.latitude,
@@ -327,7 +328,7 @@ class BuildingLedger(PlaceLedger):
             "kind",
             gettext_lazy("Kind"),
             kind="choice",
-            choices=_choices(BuildingKind),
+            choices=enum_choices(BuildingKind),
             example=str(BuildingKind.RESIDENTIAL.label),
         ),
         Column(
@@ -406,7 +407,7 @@ class BuildingLedger(PlaceLedger):
         return [
             instance.code,
             instance.name,
-            _label(BuildingKind, instance.kind),
+            enum_label(BuildingKind, instance.kind),
             instance.compound.code if instance.compound_id else "",
             instance.area.code,
             instance.address,
@@ -467,7 +468,7 @@ class ShopLedger(PlaceLedger):
             "status",
             gettext_lazy("Status"),
             kind="choice",
-            choices=_choices(ShopStatus),
+            choices=enum_choices(ShopStatus),
             example=str(ShopStatus.OPEN.label),
         ),
         LONGITUDE,
@@ -557,7 +558,7 @@ class ShopLedger(PlaceLedger):
             instance.address,
             self.pii_cell(instance, "contact_name", reveal=reveal),
             self.pii_cell(instance, "contact_phone", reveal=reveal),
-            _label(ShopStatus, instance.status),
+            enum_label(ShopStatus, instance.status),
             instance.longitude,
             instance.latitude,
         ]
@@ -580,7 +581,7 @@ class PartnerUnitLedger(PlaceLedger):
             gettext_lazy("Kind"),
             required=True,
             kind="choice",
-            choices=_choices(PartnerKind),
+            choices=enum_choices(PartnerKind),
             example=str(PartnerKind.INSTITUTION.label),
             width=20,
         ),
@@ -637,7 +638,7 @@ class PartnerUnitLedger(PlaceLedger):
         return [
             instance.code,
             instance.name,
-            _label(PartnerKind, instance.kind),
+            enum_label(PartnerKind, instance.kind),
             instance.area.code,
             instance.address,
             self.pii_cell(instance, "contact_name", reveal=reveal),

@@ -80,6 +80,13 @@ def communities_for(user: User, action: str = Action.VIEW) -> QuerySet[Area]:
     return communities.filter(condition) if prefixes else communities.none()
 
 
+def chosen_community(user: User, code: str | None, action: str = Action.VIEW) -> Area | None:
+    """The community a page is about: the one `code` names among the user's (for `action`), or their first when
+    no code is given; None when there is none (a code of another community is not among theirs: pages say 404)."""
+    communities = communities_for(user, action).order_by("path")
+    return communities.filter(code=code).first() if code else communities.first()
+
+
 @dataclass
 class Overview:
     """The figures a community office's report opens with, within the user's scope."""

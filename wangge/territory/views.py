@@ -25,6 +25,7 @@ from wangge.accounts.access import OfficePageMixin, office_page
 from wangge.accounts.roles import Action
 from wangge.core import audit, ledger_views
 from wangge.core.coords import from_wgs84, polygon_from_wgs84
+from wangge.core.htmx import partial_or_page
 from wangge.core.pii import masked
 from wangge.core.scoping import get_for_user
 from wangge.territory import filters, forms, ledgers, selectors, services
@@ -40,16 +41,9 @@ from wangge.territory.models import (
 )
 
 
-def _partial_or_page(request: HttpRequest, page: str, partial: str) -> str:
-    """htmx asks for the partial (unless boosted); everything else gets the whole page."""
-    return partial if request.htmx and not request.htmx.boosted else page
-
-
 def _chosen_community(request: HttpRequest, action: str = Action.VIEW) -> Area:
     """The community the user is looking at: ?community=CODE among theirs (for `action`), or their first."""
-    communities = selectors.communities_for(request.user, action).order_by("path")
-    code = request.GET.get("community")
-    community = communities.filter(code=code).first() if code else communities.first()
+    community = selectors.chosen_community(request.user, request.GET.get("community"), action)
     if community is None:
         raise Http404
     return community
@@ -235,7 +229,7 @@ class PlaceListView(OfficePageMixin, ListView):
 
     def get_template_names(self) -> list[str]:
         name = self.pages.name
-        return [_partial_or_page(self.request, f"territory/{name}_list.html", f"territory/partials/{name}_rows.html")]
+        return [partial_or_page(self.request, f"territory/{name}_list.html", f"territory/partials/{name}_rows.html")]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
