@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "wangge.cases",
     "wangge.open311",
     "wangge.inspections",
+    "wangge.campaigns",
     "wangge.demo",
 ]
 
@@ -266,6 +267,8 @@ if MAP_TILE_CRS not in {"wgs84", "gcj02", "bd09"}:
 PHOTO_MAX_BYTES = envint("WANGGE_PHOTO_MAX_MB", 10) * 1024 * 1024
 PHOTO_MAX_PIXELS = envint("WANGGE_PHOTO_MAX_MEGAPIXELS", 40) * 1_000_000
 PHOTO_MAX_SIDE = envint("WANGGE_PHOTO_MAX_SIDE", 1600)
+# Campaign evidence documents (PDF, Word, Excel): refused above this size.
+EVIDENCE_MAX_BYTES = envint("WANGGE_EVIDENCE_MAX_MB", 20) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

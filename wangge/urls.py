@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("wangge.inspections.api_urls")),
     path("open311/v2/", include("wangge.open311.urls")),
     path("admin/", admin.site.urls),
+    path("", include("wangge.campaigns.urls")),
     path("", include("wangge.inspections.urls")),
     path("", include("wangge.cases.urls")),
     path("", include("wangge.territory.urls")),

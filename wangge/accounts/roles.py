@@ -95,3 +95,9 @@ INSPECT_ROLES = frozenset({Role.SUBDISTRICT_ADMIN, Role.DIRECTOR, Role.GRID_LEAD
 # Who edits the inspection standards (checklists), schedules and the red/black list: the community director
 # (第一责任人) and the subdistrict above. Checklists are shared standards, like case categories.
 STANDARD_ROLES = frozenset({Role.SUBDISTRICT_ADMIN, Role.DIRECTOR})
+# Who runs a campaign (decomposes the indicator system, plans, scores the self-assessment): the community
+# director, the leadership group's first responsible person, and the subdistrict above.
+CAMPAIGN_ROLES = STANDARD_ROLES
+# Who works on a campaign's staff pages: the field roles file evidence for and report on what they answer for;
+# auditors read and export the ledger. Everyone else sees the public supervision page.
+CAMPAIGN_VIEW_ROLES = INSPECT_ROLES | {Role.AUDITOR}

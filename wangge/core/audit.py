@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from wangge.core import context
 from wangge.core.models import AuditEvent
@@ -20,6 +21,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or ""
     return value
 
 

@@ -1,0 +1,10 @@
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+
+def _todo(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:  # replaced as the pages are written
+    raise NotImplementedError
+
+
+evidence_list = evidence_create = binder = evidence_detail = evidence_download = evidence_withdraw = _todo
