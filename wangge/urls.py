@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("wangge.cases.api_urls")),
     path("api/v1/", include("wangge.people.api_urls")),
     path("api/v1/", include("wangge.inspections.api_urls")),
+    path("api/v1/", include("wangge.campaigns.api_urls")),
     path("open311/v2/", include("wangge.open311.urls")),
     path("admin/", admin.site.urls),
     path("", include("wangge.campaigns.urls")),

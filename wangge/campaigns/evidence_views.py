@@ -7,4 +7,4 @@ def _todo(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:  # r
     raise NotImplementedError
 
 
-evidence_list = evidence_create = binder = evidence_detail = evidence_download = evidence_withdraw = _todo
+evidence_list = evidence_create = evidence_detail = evidence_download = evidence_withdraw = _todo

@@ -7,6 +7,6 @@ def _todo(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:  # r
     raise NotImplementedError
 
 
-indicator_tree = indicator_create = indicator_export = indicator_import = indicator_detail = indicator_edit = (
+indicator_tree = indicator_create = indicator_detail = indicator_edit = (
     indicator_delete
 ) = assignment_save = assignment_delete = assignment_score = _todo

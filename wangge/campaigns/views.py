@@ -1,4 +1,4 @@
-"""Campaign pages: the list, the campaign's overview and facts, who answers for what, readiness."""
+"""Campaign pages: the list, the campaign's overview and facts, starting and closing it."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -31,4 +31,3 @@ def _todo(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:  # r
 
 
 campaign_list = campaign_create = campaign_detail = campaign_edit = campaign_status = _todo
-responsibilities = readiness = _todo
