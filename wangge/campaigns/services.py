@@ -671,6 +671,8 @@ def evidence_file(
     campaign = indicator.campaign
     if actor is None:
         raise ValidationError(_("Evidence is filed by a person."))
+    if not selectors.campaigns_for(actor).filter(pk=campaign.pk).exists():
+        raise PermissionDenied(_("You do not work on this campaign in this area."))
     _check_field_role(actor, area.path)
     if not indicator.is_standard:
         raise ValidationError({"indicator": _("Evidence is filed against a standard.")})
