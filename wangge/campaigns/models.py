@@ -20,7 +20,7 @@ from wangge.inspections.models import Target
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("in preparation")
     ACTIVE = "active", _("under way")
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", _("ended")
 
 
 class Campaign(ScopedModel):
@@ -78,9 +78,9 @@ class Campaign(ScopedModel):
 class Level(models.TextChoices):
     """The three levels of an assessment system."""
 
-    ITEM = "item", _("item")  # 测评项目
-    CONTENT = "content", _("content")  # 测评内容
-    STANDARD = "standard", _("standard")  # 测评标准
+    ITEM = "item", _("assessment item")  # 测评项目
+    CONTENT = "content", _("assessment content")  # 测评内容
+    STANDARD = "standard", _("assessment standard")  # 测评标准
 
 
 # The level below each level; a standard has none.
@@ -117,11 +117,11 @@ class Indicator(ScopedModel):
 
     campaign = models.ForeignKey(Campaign, related_name="indicators", on_delete=models.CASCADE)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, related_name="children", on_delete=models.PROTECT
+        "self", verbose_name=_("parent indicator"), null=True, blank=True, related_name="children", on_delete=models.PROTECT
     )
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
-    code = models.CharField(_("number"), max_length=20)
-    text = models.TextField(_("text"))
+    code = models.CharField(_("indicator number"), max_length=20)
+    text = models.TextField(_("indicator text"))
     method = models.CharField(_("method"), max_length=15, choices=Method.choices, blank=True)
     points = models.DecimalField(
         _("points"), max_digits=7, decimal_places=2, default=0, validators=[MinValueValidator(0)]
@@ -169,7 +169,7 @@ class IndicatorAssignment(ScopedModel):
     standard is scored by hand)."""
 
     indicator = models.ForeignKey(
-        Indicator, verbose_name=_("standard"), related_name="assignments", on_delete=models.PROTECT
+        Indicator, verbose_name=_("assessment standard"), related_name="assignments", on_delete=models.PROTECT
     )
     area = models.ForeignKey(
         "territory.Area", verbose_name=_("area"), related_name="indicator_assignments", on_delete=models.PROTECT
@@ -258,7 +258,7 @@ class Phase(ScopedModel):
 
 class TaskStatus(models.TextChoices):
     TODO = "todo", _("not started")
-    DOING = "doing", _("in progress")
+    DOING = "doing", _("under way")
     DONE = "done", _("done")
     CANCELLED = "cancelled", _("cancelled")
 
@@ -305,7 +305,7 @@ class EvidenceKind(models.TextChoices):
     DOCUMENT = "document", _("document")
     MEETING = "meeting", _("meeting record")
     CASE = "case", _("case")
-    INSPECTION = "inspection", _("inspection")
+    INSPECTION = "inspection", _("inspection record")
     NOTICE = "notice", _("notice board")
 
 
@@ -325,7 +325,7 @@ class Evidence(ScopedModel):
     left out of the ledger."""
 
     indicator = models.ForeignKey(
-        Indicator, verbose_name=_("standard"), related_name="evidence", on_delete=models.PROTECT
+        Indicator, verbose_name=_("assessment standard"), related_name="evidence", on_delete=models.PROTECT
     )
     area = models.ForeignKey(
         "territory.Area", verbose_name=_("area"), related_name="campaign_evidence", on_delete=models.PROTECT
