@@ -99,10 +99,14 @@ def _check_within(campaign: Campaign, day: datetime.date | None, field: str) -> 
         )
 
 
-def _check_person(actor: User | None, person: User, field: str) -> None:
-    """A responsible person is someone the actor may name (staff of or above the actor's areas)."""
+def _check_person(actor: User | None, person: User, field: str, community: Area) -> None:
+    """A responsible person is someone the actor may name (staff of or above the actor's areas) who works on
+    the campaign in the field: office or grid staff of the community, who can file evidence and report back."""
     if actor is not None and not territory_selectors.people_for(actor).filter(pk=person.pk).exists():
         raise ValidationError({field: _("No such person among the staff of your areas.")})
+    prefixes = person.area_prefixes(Action.VIEW, roles=INSPECT_ROLES)
+    if prefixes is not None and not any(p.startswith(community.path) or community.path.startswith(p) for p in prefixes):
+        raise ValidationError({field: _("%(name)s is not office or grid staff of this community.") % {"name": person}})
 
 
 def _check_area(campaign: Campaign, area: Area, field: str = "area") -> None:
@@ -394,7 +398,7 @@ def assignment_save(
     if not indicator.is_standard:
         raise ValidationError({"indicator": _("Only a standard is assigned; an item or content is not.")})
     _check_area(campaign, area)
-    _check_person(actor, person, "person")
+    _check_person(actor, person, "person", campaign.community)
     target = target.strip()
     if len(target) > 200:
         raise ValidationError({"target": _("The target is too long (at most 200 characters).")})
@@ -588,7 +592,7 @@ def task_save(
             }
         )
     _check_area(campaign, area)
-    _check_person(actor, owner, "owner")
+    _check_person(actor, owner, "owner", campaign.community)
     indicators = list(indicators or [])
     if any(i.campaign_id != campaign.pk or not i.is_standard for i in indicators):
         raise ValidationError({"indicators": _("A task serves standards of its own campaign.")})

@@ -266,6 +266,10 @@ class AssignmentTests:
         )
         assert "No such person among the staff of your areas." in messages(error)
         error = refused(
+            ValidationError, services.assignment_save, **{**base, "person": cast.auditor}, indicator=tree.bins
+        )
+        assert "审计员戊 is not office or grid staff of this community." in messages(error)
+        error = refused(
             ValidationError, services.assignment_save, **base, indicator=tree.bins, due_on=datetime.date(2015, 1, 1)
         )
         assert "The date must lie within the campaign (2014-06-01 to 2014-10-31)." in messages(error)
