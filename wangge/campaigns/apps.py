@@ -7,7 +7,9 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self) -> None:
+        from wangge.campaigns import notices
         from wangge.campaigns.services import campaigns_sweep
         from wangge.core import sweep
 
         sweep.register("campaigns", campaigns_sweep)
+        notices.register()  # the campaign's responsible persons on every compound's notice board

@@ -752,6 +752,7 @@ def evidence_withdraw(*, actor: User | None, evidence: Evidence, reason: str) ->
 def campaigns_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Remind the owners of overdue plan tasks of running campaigns, once a day each."""
     now = now or timezone.now()
+    started = timezone.now()
     today = timezone.localtime(now).date()
     overdue = (
         PlanTask.objects.filter(
@@ -773,5 +774,5 @@ def campaigns_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
             area_path=task.area_path,
             dedupe_key=f"plan-task-overdue:{task.pk}:{today.isoformat()}",
         )
-        reminded += len(rows)
+        reminded += any(row.created_at >= started for row in rows)  # not again the same day
     return {"overdue_tasks": overdue.count(), "reminders": reminded}

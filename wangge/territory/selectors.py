@@ -304,6 +304,15 @@ def responsible_for(place: Compound | Building | Dwelling | Shop) -> list[Assign
     return list(Assignment.objects.filter(active=True, **{kind: place}).select_related("person"))
 
 
+def responsible_for_compounds(compounds: list[Compound]) -> dict[int, list[Assignment]]:
+    """The active assignments of many compounds at once, by compound id (one query, for a public list)."""
+    found: dict[int, list[Assignment]] = {compound.pk: [] for compound in compounds}
+    assignments = Assignment.objects.filter(active=True, compound__in=compounds).select_related("person")
+    for assignment in assignments.order_by("id"):
+        found[assignment.compound_id].append(assignment)
+    return found
+
+
 def grid_leaders(grid: Area) -> list[User]:
     """Who holds the grid-leader role for this grid."""
     return list(
@@ -319,3 +328,30 @@ def published_group(community: Area) -> tuple[LeadershipGroup | None, list[Leade
     if group is None:
         return None, []
     return group, list(group.members.select_related("person").order_by("order", "id"))
+
+
+@dataclass(frozen=True)
+class NoticeSection:
+    """A section another app adds to a compound's notice board and public page (公示): a heading and rows of
+    (who or what, the facts), e.g. a campaign's responsible persons for the compound's grid."""
+
+    title: str
+    rows: list[tuple[str, str]]
+    note: str = ""
+
+
+# fn(compound) -> the sections it publishes about that compound (none: an empty list).
+NoticeSource = Callable[[Compound], list[NoticeSection]]
+_notice_sources: list[NoticeSource] = []
+
+
+def register_notice_section(source: NoticeSource) -> None:
+    """Add sections to every compound's notice board (from an AppConfig.ready); territory does not import the
+    others. Registering the same function twice adds it once."""
+    if source not in _notice_sources:
+        _notice_sources.append(source)
+
+
+def notice_sections(compound: Compound) -> list[NoticeSection]:
+    """The registered sections about a compound, in registration order."""
+    return [section for source in _notice_sources for section in source(compound)]

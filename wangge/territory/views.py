@@ -471,6 +471,8 @@ def _notice_facts(compound: Compound) -> dict[str, Any]:
         "responsible": selectors.responsible_for(compound),
         "group": group,
         "members": members,
+        # What other apps publish about the compound (a running campaign's responsible persons, ...).
+        "sections": selectors.notice_sections(compound),
     }
 
 
