@@ -2,7 +2,15 @@
 
 from django.http import HttpRequest
 
-from wangge.accounts.roles import INSPECT_ROLES, REGISTER_ROLES, REPORT_ROLES, STANDARD_ROLES, Action, Role
+from wangge.accounts.roles import (
+    CAMPAIGN_VIEW_ROLES,
+    INSPECT_ROLES,
+    REGISTER_ROLES,
+    REPORT_ROLES,
+    STANDARD_ROLES,
+    Action,
+    Role,
+)
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -24,5 +32,7 @@ def navigation(request: HttpRequest) -> dict:
             # Inspecting places against a checklist, and editing the standards and schedules.
             "inspect": user.is_superuser or bool(user.roles() & INSPECT_ROLES),
             "standards": user.is_superuser or bool(user.roles() & STANDARD_ROLES),
+            # Campaigns (创建活动): the office and grid staff who work on them, and the auditors who read them.
+            "campaigns": user.is_superuser or bool(user.roles() & CAMPAIGN_VIEW_ROLES),
         }
     }
