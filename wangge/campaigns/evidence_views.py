@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from wangge.accounts.models import User
 from wangge.accounts.roles import Action
-from wangge.campaigns import selectors, services
+from wangge.campaigns import binder, selectors, services
 from wangge.campaigns.evidence_forms import (
     MAX_MINUTES,
     EvidenceForm,
@@ -170,6 +170,7 @@ def evidence_list(request: HttpRequest, pk: int) -> HttpResponse:
         "chosen": chosen,
         "ledger": ledger(request.user, campaign, **chosen, roots=roots),
         "may_file": filing_areas(request.user, campaign).exists(),
+        "may_export": binder.may_export(request.user, campaign),
     }
     template = partial_or_page(request, "campaigns/evidence_list.html", "campaigns/partials/evidence_ledger.html")
     return render(request, template, context)

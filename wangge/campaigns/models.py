@@ -117,7 +117,12 @@ class Indicator(ScopedModel):
 
     campaign = models.ForeignKey(Campaign, related_name="indicators", on_delete=models.CASCADE)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent indicator"), null=True, blank=True, related_name="children", on_delete=models.PROTECT
+        "self",
+        verbose_name=_("parent indicator"),
+        null=True,
+        blank=True,
+        related_name="children",
+        on_delete=models.PROTECT,
     )
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     code = models.CharField(_("indicator number"), max_length=20)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from wangge.accounts.models import User
 from wangge.accounts.roles import INSPECT_ROLES
-from wangge.campaigns import selectors, services
+from wangge.campaigns import binder, selectors, services
 from wangge.campaigns.forms import AssignmentForm, IndicatorForm, ScoreForm
 from wangge.campaigns.models import CHILD_LEVEL, Campaign, Indicator, IndicatorAssignment, Level, PlanTask, Scoring
 from wangge.campaigns.views import campaign_page, campaign_to_run
@@ -66,6 +66,7 @@ def _tree_context(user: User, campaign: Campaign, **extra: Any) -> dict[str, Any
         "problems": selectors.points_problems(campaign, roots),
         "total_points": sum((node.indicator.points for node in roots), 0),
         "may_run": selectors.may_run(user, campaign),
+        "may_export": binder.may_export(user, campaign),
         **extra,
     }
 
