@@ -1,9 +1,16 @@
-"""A small campaign on the fixed cast: two items, three contents, five standards, 20 points in all."""
+"""What the campaign tests share: files in a temporary folder, English messages on request, and a small campaign on
+the fixed cast: two items, three contents, five standards, 20 points in all."""
 
 import datetime
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+from PIL import Image
 
 from conftest import Cast
 from wangge.campaigns import services
@@ -71,3 +78,29 @@ def build_tree(cast: Cast) -> Tree:
 @pytest.fixture
 def tree(cast: Cast) -> Tree:
     return build_tree(cast)
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path: Path) -> Path:
+    """Files land in a temporary folder."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def english(settings) -> Iterator[None]:
+    """Messages named in their English source form, in the tests and on the pages."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+def files_in(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file()]
+
+
+def jpeg(name: str = "现场.jpg", colour: tuple[int, int, int] = (30, 140, 60)) -> SimpleUploadedFile:
+    """A small JPEG, as a phone sends it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(buffer, format="JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")

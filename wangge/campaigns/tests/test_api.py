@@ -5,9 +5,7 @@ not work on campaigns, 401 for anonymous callers; refusals write nothing; lists 
 are what the schema says."""
 
 import datetime
-import io
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -15,7 +13,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from PIL import Image
 
 from conftest import Cast
 from wangge.accounts import services as account_services
@@ -32,7 +29,7 @@ from wangge.campaigns.models import (
     TaskStatus,
     WorkPlan,
 )
-from wangge.campaigns.tests.conftest import END, START, Tree, node
+from wangge.campaigns.tests.conftest import END, START, Tree, files_in, jpeg, node
 from wangge.core.models import AuditEvent
 from wangge.core.testing import query_counts
 from wangge.territory import services as territory_services
@@ -41,12 +38,6 @@ CAMPAIGNS = "/api/v1/campaigns/"
 INDICATORS = "/api/v1/indicators/"
 PLANS = "/api/v1/work-plans/"
 EVIDENCE = "/api/v1/evidence/"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def api(user: Any) -> Client:
@@ -58,18 +49,8 @@ def api(user: Any) -> Client:
     return client
 
 
-def files_in(root: Path) -> list[Path]:
-    return [path for path in root.rglob("*") if path.is_file()]
-
-
 def pdf(name: str = "纪要.pdf", body: bytes = b"%PDF-1.4\n% minutes of the meeting\n") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, body, content_type="application/pdf")
-
-
-def jpeg(name: str = "现场.jpg") -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (30, 120, 30)).save(buffer, format="JPEG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
 def rows(response: Any) -> list[dict[str, Any]]:

@@ -5,9 +5,7 @@ never withdrawn pieces), names safe for Windows, the download's name, its audit 
 import datetime
 import io
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -18,33 +16,22 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
-from PIL import Image
+from django.utils import timezone
 
 from conftest import Cast
 from wangge.campaigns import binder, services
 from wangge.campaigns.models import Evidence, EvidenceKind, Level, Method
-from wangge.campaigns.tests.conftest import Tree
+from wangge.campaigns.tests.conftest import Tree, jpeg
 from wangge.cases import services as case_services
 from wangge.cases.models import Category
 from wangge.core.models import AuditEvent
 from wangge.inspections import services as inspection_services
 from wangge.inspections.models import Checklist, Result
 
+pytestmark = pytest.mark.usefixtures("english")
+
 JULY = datetime.date(2014, 7, 1)
 PDF = b"%PDF-1.4\n% minutes of the July meeting\n"
-
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def browser(cast: Cast, who: Any) -> Client:
@@ -56,12 +43,6 @@ def browser(cast: Cast, who: Any) -> Client:
 
 def pdf(name: str, body: bytes = PDF) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, body, content_type="application/pdf")
-
-
-def jpeg() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (30, 140, 60)).save(buffer, format="JPEG")
-    return SimpleUploadedFile("现场.jpg", buffer.getvalue(), content_type="image/jpeg")
 
 
 @dataclass

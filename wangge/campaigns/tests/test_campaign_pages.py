@@ -4,15 +4,12 @@ only those who run the campaign write, through the services; a refused write sho
 leaves nothing behind."""
 
 import datetime
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import translation
 
 from conftest import Cast
 from wangge.accounts.models import User
@@ -23,22 +20,12 @@ from wangge.core.models import AuditEvent
 from wangge.core.testing import query_counts
 from wangge.territory import services as territory_services
 
+pytestmark = pytest.mark.usefixtures("english")
+
 LIST = "/campaigns/"
 NEW = "/campaigns/new/"
 READERS = ("director", "grid_leader", "grid_worker", "auditor")
 READ_ONLY = ("grid_leader", "grid_worker", "auditor")
-
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def browser(user: User | None) -> Client:

@@ -2,7 +2,6 @@
 one piece, its download, and withdrawing it. Who may open what, what gets written, and what the list costs."""
 
 import datetime
-import io
 from pathlib import Path
 
 import pytest
@@ -10,12 +9,11 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
-from PIL import Image
 
 from conftest import Cast
 from wangge.campaigns import services
 from wangge.campaigns.models import Evidence, EvidenceKind, Indicator
-from wangge.campaigns.tests.conftest import Tree
+from wangge.campaigns.tests.conftest import Tree, files_in, jpeg
 from wangge.cases import services as case_services
 from wangge.cases.models import Case, Category
 from wangge.core.testing import query_counts
@@ -24,17 +22,6 @@ from wangge.inspections.models import Checklist, Inspection, Result
 from wangge.territory.models import Area
 
 DAY = datetime.date(2014, 7, 1)
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    """Files land in a temporary folder."""
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-def files_in(folder: Path) -> list[Path]:
-    return [path for path in folder.rglob("*") if path.is_file()]
 
 
 def browser(cast: Cast, who: str | None) -> Client:
@@ -54,12 +41,6 @@ def is_login_redirect(response) -> bool:
 
 def pdf(name: str = "会议纪要.pdf", body: bytes = b"%PDF-1.4\n% minutes of the meeting\n") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, body, content_type="application/pdf")
-
-
-def jpeg(name: str = "现场.jpg") -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (30, 140, 60)).save(buffer, format="JPEG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
 def file(cast: Cast, indicator: Indicator, area: Area, title: str, *, actor=None, kind=EvidenceKind.DOCUMENT, **extra):

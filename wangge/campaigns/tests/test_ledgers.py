@@ -3,7 +3,6 @@
 
 import datetime
 import io
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,8 @@ from wangge.core.ledgers import LedgerFileError
 from wangge.core.models import AuditEvent, ImportJob
 from wangge.inspections.models import Target
 
+pytestmark = pytest.mark.usefixtures("english")
+
 HEADERS = [
     "测评项目",
     "测评内容",
@@ -39,12 +40,6 @@ HEADERS = [
     "巡查对象",
 ]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture(autouse=True)

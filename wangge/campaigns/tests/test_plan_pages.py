@@ -4,7 +4,7 @@ owners' reports on their tasks, who may open and change what, and what the plan'
 import datetime
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from wangge.accounts import services as account_services
 from wangge.accounts.roles import Role
@@ -17,15 +17,9 @@ from wangge.territory import services as territory_services
 
 from .conftest import END, START
 
+pytestmark = pytest.mark.usefixtures("english")
+
 DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    """Messages are named in English, in the tests and on the pages."""
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
 
 
 def grid_worker_of(area, username: str, name: str):

@@ -1,8 +1,6 @@
 """Public supervision: the community's campaign page for everyone (only what is published, never evidence, no
 cookie), and the campaign's responsible persons on every compound's notice board and public page."""
 
-from pathlib import Path
-
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
@@ -18,11 +16,7 @@ from wangge.territory import services as territory_services
 
 HOME = "410105008004"
 
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture(autouse=True)

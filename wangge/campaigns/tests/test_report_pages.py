@@ -28,7 +28,7 @@ from decimal import Decimal as N
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone, translation
+from django.utils import timezone
 from PIL import Image
 
 from wangge.accounts import services as account_services
@@ -45,16 +45,9 @@ from wangge.territory import services as territory_services
 
 from .conftest import START
 
+pytestmark = pytest.mark.usefixtures("english")
+
 D = datetime.date
-
-
-@pytest.fixture(autouse=True)
-def english(settings, tmp_path):
-    """Messages are named in English, in the tests and on the pages; photos land in a temporary folder."""
-    settings.LANGUAGE_CODE = "en"
-    settings.MEDIA_ROOT = tmp_path
-    with translation.override("en"):
-        yield
 
 
 @dataclass

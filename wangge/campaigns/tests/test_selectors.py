@@ -1,11 +1,9 @@
 """The tree's totals, derived scores and readiness, against small histories computed by hand."""
 
 import datetime
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
 
 from conftest import Cast
 from wangge.campaigns import selectors, services
@@ -15,20 +13,11 @@ from wangge.cases.tests.test_metrics import history  # noqa: F401 - the hand-com
 from wangge.inspections.models import Checklist
 from wangge.inspections.tests.test_services import in_use, inspect
 
+pytestmark = pytest.mark.usefixtures("english")
+
 ZONE = datetime.timezone(datetime.timedelta(hours=8))
 JUNE_3 = datetime.datetime(2014, 6, 3, 9, 0, tzinfo=ZONE)
 AS_OF = datetime.date(2014, 11, 1)
-
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path) -> None:
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture

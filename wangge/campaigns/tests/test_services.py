@@ -1,16 +1,13 @@
 """The campaign services: who may write what, every refusal writing nothing, and what each write records."""
 
 import datetime
-import io
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone, translation
-from PIL import Image
+from django.utils import timezone
 
 from conftest import Cast
 from wangge.campaigns import services
@@ -26,38 +23,18 @@ from wangge.campaigns.models import (
     PlanTask,
     TaskStatus,
 )
-from wangge.campaigns.tests.conftest import END, START, Tree
+from wangge.campaigns.tests.conftest import END, START, Tree, files_in, jpeg
 from wangge.cases import services as case_services
 from wangge.cases.models import Category
 from wangge.core.models import AuditEvent
 
+pytestmark = pytest.mark.usefixtures("english")
+
 JULY = datetime.date(2014, 7, 1)
-
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-def files_in(folder: Path) -> list[Path]:
-    return [path for path in folder.rglob("*") if path.is_file()]
 
 
 def pdf(name: str = "纪要.pdf", body: bytes = b"%PDF-1.4\n% minutes\n") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, body, content_type="application/pdf")
-
-
-def jpeg() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (30, 140, 60)).save(buffer, format="JPEG")
-    return SimpleUploadedFile("现场.jpg", buffer.getvalue(), content_type="image/jpeg")
 
 
 class Unchanged:

@@ -1,11 +1,9 @@
 """The daily sweep of campaigns: the owner of each overdue open task of a running campaign is reminded once a day."""
 
 import datetime
-from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import translation
 
 from conftest import Cast
 from wangge.accounts.models import User
@@ -15,15 +13,11 @@ from wangge.campaigns.tests.conftest import Tree
 from wangge.core import sweep
 from wangge.core.models import Notification
 
+pytestmark = pytest.mark.usefixtures("english")
+
 ZONE = ZoneInfo("Asia/Shanghai")
 # Thursday 10 July 2014, 07:00 local time: the sweep's morning run, in the middle of the campaign.
 MORNING = datetime.datetime(2014, 7, 10, 7, 0, tzinfo=ZONE)
-
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

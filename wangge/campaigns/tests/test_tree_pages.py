@@ -5,15 +5,13 @@ write; the other staff read (the responsible person scores their own); a refused
 message and leaves nothing behind."""
 
 import datetime
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import translation
 
 from conftest import Cast
 from wangge.accounts.models import User
@@ -24,24 +22,14 @@ from wangge.core.models import AuditEvent
 from wangge.core.testing import query_counts
 from wangge.inspections.tests.test_services import in_use, inspect
 
+pytestmark = pytest.mark.usefixtures("english")
+
 READ_ONLY = ("grid_leader", "grid_worker", "auditor")
 HTMX = {"HTTP_HX_REQUEST": "true"}
 ZONE = datetime.timezone(datetime.timedelta(hours=8))
 JULY = datetime.datetime(2014, 7, 1, 9, 0, tzinfo=ZONE)
 # Enough failed items to fail a compound's inspection.
 FAILING = {"HY01": "垃圾", "HY02": "满溢", "HY09": "飞线充电"}
-
-
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def browser(user: User | None) -> Client:
