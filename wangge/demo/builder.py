@@ -17,6 +17,7 @@ from django.db import transaction
 from wangge.accounts import services as account_services
 from wangge.accounts.models import Membership, User
 from wangge.accounts.roles import Role
+from wangge.demo.campaigns import build_campaign
 from wangge.demo.history import build_case_history
 from wangge.demo.inspections import build_inspection_history, build_recent_patrols
 from wangge.demo.people import build_people
@@ -281,6 +282,7 @@ def build_demo(*, password: str, stdout: Writer | None = None) -> DemoSummary:
         _say(stdout, f"{cases} cases of the 2014 campaign months")
         _say(stdout, str(build_inspection_history(community)))
         _say(stdout, str(build_recent_patrols(community)))
+        _say(stdout, str(build_campaign(community)))
         return summarise(community, created=True)
 
 

@@ -8,7 +8,8 @@ import datetime
 import re
 from collections import Counter
 from collections.abc import Iterator
-from io import StringIO
+from decimal import Decimal
+from io import BytesIO, StringIO
 
 import pytest
 from django.contrib.auth import authenticate
@@ -16,16 +17,34 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
+from PIL import Image
 from shapely.geometry import Point, shape
 
-from wangge.accounts.models import User
+from wangge.accounts.models import Membership, User
+from wangge.accounts.roles import Role
+from wangge.campaigns import selectors as campaign_selectors
+from wangge.campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    Evidence,
+    EvidenceKind,
+    Indicator,
+    IndicatorAssignment,
+    Level,
+    Method,
+    Scoring,
+    TaskStatus,
+)
 from wangge.cases.metrics import case_metrics
 from wangge.cases.models import OPEN_STATES, Case, CaseEvent, Source, State
 from wangge.core.calendar import is_working_day
 from wangge.core.models import AuditEvent
 from wangge.core.validators import validate_id_number
 from wangge.demo import builder
+from wangge.demo import campaigns as demo_campaigns
 from wangge.demo import people as demo_people
 from wangge.demo.builder import DemoSummary, build_demo
 from wangge.demo.history import END, START
@@ -592,3 +611,172 @@ class FullDemoPeopleTests:
             Resident.objects.filter(area_path__startswith=community.path).order_by("id").values_list("name", flat=True)
         )
         assert planned == built
+
+
+# The 2014 campaign (wangge.demo.campaigns)
+
+
+class CampaignDemoTests:
+    """四城联创 2014 as the office ran it: the assessment system, its decomposition, the plan, the ledger."""
+
+    @pytest.fixture
+    def campaign(self, community: Area) -> Campaign:
+        return Campaign.objects.get(community=community, name=demo_campaigns.NAME)
+
+    @staticmethod
+    def grid_staff(community: Area, role: str) -> dict[int, User]:
+        grids = {grid.path: grid.pk for grid in community.children.filter(kind=AreaKind.GRID)}
+        memberships = Membership.objects.filter(scope_path__in=grids, role=role, active=True).select_related("user")
+        return {grids[m.scope_path]: m.user for m in memberships}
+
+    def test_it_builds_an_assessment_system_that_adds_up_to_100(self, campaign: Campaign) -> None:
+        assert campaign_selectors.points_problems(campaign) == []
+        indicators = Indicator.objects.filter(campaign=campaign)
+        levels = Counter(indicators.values_list("level", flat=True))
+        assert levels[Level.ITEM] == 6 and 14 <= levels[Level.CONTENT] <= 16 and 35 <= levels[Level.STANDARD] <= 40
+        assert sum(item.points for item in indicators.filter(level=Level.ITEM)) == campaign.total_points == 100
+        standards = indicators.filter(level=Level.STANDARD)
+        methods = set(standards.values_list("method", flat=True))
+        assert {Method.MATERIALS, Method.FIELD, Method.QUESTIONNAIRE, Method.INTERVIEW, Method.DATA} <= methods
+        derived = set(standards.exclude(scoring=Scoring.MANUAL).values_list("scoring", "inspection_target"))
+        assert derived == {
+            (Scoring.INSPECTIONS, Target.COMPOUND),
+            (Scoring.INSPECTIONS, Target.SHOP),
+            (Scoring.CASE_ON_TIME, ""),
+            (Scoring.CASE_CLOSURE, ""),
+        }
+        assert standards.filter(public=True).count() >= 4
+
+    def test_it_assigns_every_standard_to_the_grids_or_the_community(self, campaign: Campaign, community: Area) -> None:
+        leaders = self.grid_staff(community, Role.GRID_LEADER)
+        office = set(User.objects.filter(username__in=("director", "deputy")).values_list("pk", flat=True))
+        by_standard: dict[int, list[IndicatorAssignment]] = {}
+        for row in IndicatorAssignment.objects.filter(indicator__campaign=campaign):
+            by_standard.setdefault(row.indicator_id, []).append(row)
+            assert campaign.starts_on <= row.due_on <= campaign.ends_on and row.target
+        standards = Indicator.objects.filter(campaign=campaign, level=Level.STANDARD)
+        assert set(by_standard) == set(standards.values_list("pk", flat=True))
+        grid_standards = 0
+        for rows in by_standard.values():
+            if len(rows) == 1 and rows[0].area_id == community.pk:
+                assert rows[0].person_id in office
+            else:
+                # A grid standard: in every grid taking part, each grid's leader answering for it.
+                assert {row.area_id: row.person for row in rows} == leaders
+                grid_standards += 1
+        assert set(campaign.areas.values_list("pk", flat=True)) == set(leaders)
+        assert 10 <= grid_standards < standards.count()
+
+    def test_it_scores_by_hand_only_what_is_scored_by_hand(self, campaign: Campaign) -> None:
+        rows = IndicatorAssignment.objects.filter(indicator__campaign=campaign).select_related("indicator")
+        manual = [row for row in rows if row.indicator.scoring == Scoring.MANUAL]
+        assert all(row.score is not None and row.scored_by_id == row.person_id for row in manual)
+        assert all(row.score is None for row in rows if row.indicator.scoring != Scoring.MANUAL)
+        shares = [row.score / row.indicator.points for row in manual]
+        # Mostly high, a few weak: the weakest-first list has something to show.
+        assert sum(share >= Decimal("0.8") for share in shares) > 0.75 * len(shares)
+        assert sum(share < Decimal("0.7") for share in shares) >= 5
+
+    def test_it_plans_in_the_four_phases_of_the_campaign(self, campaign: Campaign, community: Area) -> None:
+        plan = campaign.work_plans.get()
+        assert plan.name == "四城联创工作计划表"
+        phases = [(p.name, p.starts_on, p.ends_on) for p in plan.phases.order_by("order")]
+        assert phases == [
+            ("动员部署", datetime.date(2014, 6, 1), datetime.date(2014, 6, 15)),
+            ("集中整治", datetime.date(2014, 6, 16), datetime.date(2014, 9, 15)),
+            ("巩固提升", datetime.date(2014, 9, 16), datetime.date(2014, 10, 15)),
+            ("迎检考核", datetime.date(2014, 10, 16), datetime.date(2014, 10, 31)),
+        ]
+        tasks = list(plan.tasks.select_related("phase").prefetch_related("indicators"))
+        assert 18 <= len(tasks) <= 25
+        states = Counter(task.status for task in tasks)
+        assert states[TaskStatus.CANCELLED] == 1 and states[TaskStatus.DONE] >= 15
+        overdue = [
+            t for t in tasks if t.status in (TaskStatus.TODO, TaskStatus.DOING) and t.due_on < timezone.localdate()
+        ]
+        assert len(overdue) == 2
+        for task in tasks:
+            assert task.phase.starts_on <= task.starts_on <= task.due_on <= task.phase.ends_on
+            assert task.indicators.all() and all(i.level == Level.STANDARD for i in task.indicators.all())
+            assert task.owner.roles_at(task.area_path), task.title
+            if task.status == TaskStatus.DONE:
+                assert task.starts_on <= task.done_on <= campaign.ends_on
+            else:
+                assert task.done_on is None
+
+    def test_it_files_evidence_of_every_kind_in_the_ledger(self, campaign: Campaign, community: Area) -> None:
+        evidence = list(
+            Evidence.objects.current().filter(indicator__campaign=campaign).select_related("case", "inspection")
+        )
+        assert 150 <= len(evidence) <= 250
+        assert {piece.kind for piece in evidence} == set(EvidenceKind.values)
+        assert all(campaign.starts_on <= piece.occurred_on <= campaign.ends_on for piece in evidence)
+        leaders = self.grid_staff(community, Role.GRID_LEADER)
+        workers = self.grid_staff(community, Role.GRID_WORKER)
+        for piece in evidence:
+            # Filed by the staff of the area it is filed for; links point to the 2014 records of that grid.
+            if piece.area_id == community.pk:
+                assert piece.filed_by.username in ("director", "deputy")
+            else:
+                assert piece.filed_by_id in (leaders[piece.area_id].pk, workers[piece.area_id].pk)
+            if piece.case is not None:
+                assert piece.case.area_id == piece.area_id and piece.case.state == State.CLOSED
+                assert piece.case.reported_at.year == 2014
+            if piece.inspection is not None:
+                assert piece.inspection.area_id == piece.area_id and piece.inspection.passed
+                assert local_day(piece.inspection.inspected_at) <= END
+
+    def test_it_stores_real_files(self, campaign: Campaign) -> None:
+        uploads = Evidence.objects.filter(indicator__campaign=campaign).exclude(file="")
+        kinds = Counter()
+        for piece in uploads:
+            with piece.file.open("rb") as handle:
+                data = handle.read()
+            assert len(data) == piece.size > 0
+            if piece.kind == EvidenceKind.PHOTO:
+                with Image.open(BytesIO(data)) as image:
+                    assert image.format == "JPEG"
+                kinds["jpg"] += 1
+            elif piece.file_name.endswith(".xlsx"):
+                sheet = load_workbook(BytesIO(data)).active
+                assert sheet["A1"].value == piece.title and sheet.max_row > 2
+                kinds["xlsx"] += 1
+            else:
+                assert piece.file_name.endswith(".pdf") and data.startswith(b"%PDF-") and data.endswith(b"%%EOF\n")
+                kinds["pdf"] += 1
+        assert kinds["jpg"] >= 30 and kinds["xlsx"] >= 5 and kinds["pdf"] >= 5
+
+    def test_it_is_ready_for_the_assessment_but_not_perfect(self, campaign: Campaign) -> None:
+        readiness = campaign_selectors.readiness(campaign)
+        assert Decimal(75) <= readiness.total.percent <= Decimal(97)
+        assert len(readiness.items) == 6 and len(readiness.grids) == 9 and len(readiness.people) == 10
+        incomplete = [state for state in readiness.standards if not state.complete]
+        assert 2 <= len(incomplete) <= 6
+        # Weakest first: the standards well short of their points lead the list.
+        assert readiness.weakest[0].ratio < Decimal("0.7")
+        assert any(state.indicator.scoring == Scoring.MANUAL for state in readiness.weakest[:5])
+
+    def test_it_is_closed_and_published_with_its_leadership_group(self, campaign: Campaign, community: Area) -> None:
+        assert (campaign.status, campaign.public, campaign.issuer) == (CampaignStatus.CLOSED, True, "金水区")
+        assert (campaign.starts_on, campaign.ends_on) == (datetime.date(2014, 6, 1), END)
+        assert list(campaign_selectors.public_campaigns(community)) == [campaign]
+        group = LeadershipGroup.objects.get(area=community)
+        assert campaign.leadership_group == group
+        assert group.members.get(position="head").person.username == "director"
+
+    def test_it_shows_on_the_public_supervision_page(self, campaign: Campaign, client) -> None:
+        response = client.get(reverse("campaigns:public_campaign", args=[JIANXUEJIE.code]))
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert campaign.name in page
+        assert User.objects.get(username="director").display_name in page
+        assert campaign.leadership_group.name in page
+
+    def test_it_reports_what_it_made(self, campaign: Campaign, demo_output: str) -> None:
+        (line,) = [line for line in demo_output.splitlines() if line.startswith(f"{campaign.name}:")]
+        evidence = Evidence.objects.current().filter(indicator__campaign=campaign).count()
+        standards = Indicator.objects.filter(campaign=campaign, level=Level.STANDARD).count()
+        assignments = IndicatorAssignment.objects.filter(indicator__campaign=campaign).count()
+        assert f" {standards} standards (100 points)" in line and f" {assignments} assignments" in line
+        assert f" {evidence} pieces of evidence" in line
+        assert f"readiness {campaign_selectors.readiness(campaign).total.percent} %" in line
