@@ -31,7 +31,8 @@ class Answerer:
 
     @property
     def name(self) -> str:
-        return str(self.person)
+        # Never the login name: a public page shows the name staff go by, or says only that someone answers.
+        return self.person.display_name or _("a staff member")
 
     def facts(self) -> str:
         """The standards in words, for a notice board's row."""

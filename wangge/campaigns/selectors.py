@@ -3,7 +3,8 @@ scores (by hand or derived from inspections and cases) and readiness (迎检) pe
 
 Derived scores (domain.md): an inspection-based standard scores points × the pass rate of the period's
 inspections in the assignment's area (of one kind of place, or all); a case-based one points × the closure
-rate or on-time closure rate (cases.metrics) of the cases reported there in the period. The period is the
+rate or on-time closure rate (cases.metrics) of the cases reported there in the period, leaving out the
+rectification cases that inspections open (the inspection standards judge those). The period is the
 campaign's, up to `as_of`. A standard with no record to judge by has no score, which counts as 0 in readiness:
 an assessment does not give points for what cannot be shown.
 """
@@ -31,7 +32,7 @@ from wangge.campaigns.models import (
     WorkPlan,
 )
 from wangge.cases.metrics import case_metrics
-from wangge.cases.models import Case
+from wangge.cases.models import Case, Source
 from wangge.inspections.models import Inspection
 from wangge.inspections.selectors import day_end, day_start
 from wangge.territory.models import Area, community_path_of
@@ -201,9 +202,11 @@ class Deriver:
                 inspections = inspections.filter(target=indicator.inspection_target)
             counts = inspections.aggregate(whole=Count("id"), part=Count("id", filter=Q(passed=True)))
             return Basis(counts["part"], counts["whole"], _("inspections passed"))
+        # Rectification cases opened by inspections are not residents' problems: the inspection standards score
+        # them, and they close at the next visit, after their deadline, by design.
         cases = Case.objects.filter(
             area_path__startswith=area.path, reported_at__gte=self.since, reported_at__lte=self.until
-        )
+        ).exclude(source=Source.INSPECTION)
         if indicator.case_category_id:
             cases = cases.filter(category_id=indicator.case_category_id)
         metrics = case_metrics(cases, now=min(self.until, timezone.now()))[0]

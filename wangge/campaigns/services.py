@@ -41,10 +41,13 @@ from wangge.campaigns.models import (
 from wangge.cases.models import Case, Category
 from wangge.core import audit, notifications
 from wangge.core.scoping import check_actor_may
+from wangge.core.validators import validate_calendar_date
 from wangge.inspections.models import Inspection
 from wangge.territory import selectors as territory_selectors
 from wangge.territory.models import Area, AreaKind, Compound, LeadershipGroup
 
+# What a task's owner may report; the rest (cancelled, not started) changes the plan.
+OWNER_STATES = (TaskStatus.DOING, TaskStatus.DONE)
 CAMPAIGN_FIELDS = (
     "name",
     "issuer",
@@ -70,6 +73,13 @@ def check_runs(actor: User | None, community: Area) -> None:
         raise PermissionDenied(_("Only the community director runs a campaign."))
 
 
+def check_open(campaign: Campaign) -> None:
+    """A campaign that ended is a record: its tree, decomposition, plan, scores and evidence no longer change
+    (the director reopens it to correct something, which the audit log shows)."""
+    if campaign.status == CampaignStatus.CLOSED:
+        raise ValidationError(_("This campaign has ended and its records no longer change. Reopen it first."))
+
+
 def _check_field_role(actor: User | None, path: str) -> None:
     """The actor works in the field at `path` (files evidence, reports on tasks): office or grid staff there."""
     if actor is None:
@@ -83,7 +93,22 @@ def _record(actor: User | None, action: str, instance: Any, before: dict | None)
     audit.record(actor=actor, action=action, instance=instance, before=before, after=audit.snapshot(instance))
 
 
+def _check_day(day: datetime.date | None, field: str) -> None:
+    """A date an office could mean (far-off years overflow the date arithmetic of pages and scores)."""
+    try:
+        validate_calendar_date(day)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from None
+
+
+def _codes(rows: Any) -> list[str]:
+    """The codes of many-to-many rows (grids, standards), for an audit event's before and after."""
+    return sorted(row.code for row in rows)
+
+
 def _check_period(starts_on: datetime.date, ends_on: datetime.date, *, field: str = "ends_on") -> None:
+    _check_day(starts_on, "starts_on")
+    _check_day(ends_on, field)
     if ends_on < starts_on:
         raise ValidationError({field: _("The end date is before the start date.")})
 
@@ -99,14 +124,20 @@ def _check_within(campaign: Campaign, day: datetime.date | None, field: str) -> 
         )
 
 
-def _check_person(actor: User | None, person: User, field: str, community: Area) -> None:
-    """A responsible person is someone the actor may name (staff of or above the actor's areas) who works on
-    the campaign in the field: office or grid staff of the community, who can file evidence and report back."""
+def _check_person(actor: User | None, person: User, field: str, area: Area) -> None:
+    """A responsible person is someone the actor may name (staff of or above the actor's areas) who works in
+    the field where the work is: staff of that grid (or above it), or, for the community's own work, office or
+    grid staff of the community; so they can file the evidence and report back."""
     if actor is not None and not territory_selectors.people_for(actor).filter(pk=person.pk).exists():
         raise ValidationError({field: _("No such person among the staff of your areas.")})
-    prefixes = person.area_prefixes(Action.VIEW, roles=INSPECT_ROLES)
-    if prefixes is not None and not any(p.startswith(community.path) or community.path.startswith(p) for p in prefixes):
-        raise ValidationError({field: _("%(name)s is not office or grid staff of this community.") % {"name": person}})
+    prefixes = person.area_prefixes(Action.CHANGE, roles=INSPECT_ROLES)
+    community_work = area.kind == AreaKind.COMMUNITY
+    if prefixes is not None and not any(
+        area.path.startswith(p) or (community_work and p.startswith(area.path)) for p in prefixes
+    ):
+        raise ValidationError(
+            {field: _("%(name)s is not office or grid staff of %(area)s.") % {"name": person, "area": area.name}}
+        )
 
 
 def _check_area(campaign: Campaign, area: Area, field: str = "area") -> None:
@@ -221,9 +252,11 @@ def campaign_update(
         raise ValidationError({"name": _("This community already has a campaign with this name.")})
     _check_plan_fits(campaign)
     campaign.save()
+    before = {**before, "areas": _codes(campaign.areas.all())}
     if areas is not None:
         _set_areas(campaign, areas)
-    _record(actor, "campaign.update", campaign, before)
+    after = {**audit.snapshot(campaign), "areas": _codes(campaign.areas.all())}
+    audit.record(actor=actor, action="campaign.update", instance=campaign, before=before, after=after)
     return campaign
 
 
@@ -318,6 +351,7 @@ def indicator_save(
     campaign starts, not on each edit: a tree is entered one node at a time."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     check_runs(actor, campaign.community)
+    check_open(campaign)
     if indicator is not None:
         indicator = Indicator.objects.select_for_update().get(pk=indicator.pk, campaign=campaign)
         before = audit.snapshot(indicator)
@@ -369,6 +403,7 @@ def indicator_delete(*, actor: User | None, indicator: Indicator) -> None:
     """Remove a node of the tree that has nothing under it: no indicators, assignments, evidence or tasks."""
     indicator = Indicator.objects.select_for_update().select_related("campaign__community").get(pk=indicator.pk)
     check_runs(actor, indicator.campaign.community)
+    check_open(indicator.campaign)
     if indicator.children.exists():
         raise ValidationError(_("Remove the indicators under it first."))
     if _has_records(indicator):
@@ -395,10 +430,11 @@ def assignment_save(
     indicator = Indicator.objects.select_related("campaign__community").get(pk=indicator.pk)
     campaign = indicator.campaign
     check_runs(actor, campaign.community)
+    check_open(campaign)
     if not indicator.is_standard:
         raise ValidationError({"indicator": _("Only a standard is assigned; an item or content is not.")})
     _check_area(campaign, area)
-    _check_person(actor, person, "person", campaign.community)
+    _check_person(actor, person, "person", area)
     target = target.strip()
     if len(target) > 200:
         raise ValidationError({"target": _("The target is too long (at most 200 characters).")})
@@ -418,7 +454,8 @@ def assignment_save(
     _record(
         actor, "indicator_assignment.create" if before is None else "indicator_assignment.update", assignment, before
     )
-    if actor is None or person.pk != actor.pk:
+    # The system's writes (a set-up, the demo) are not a person's decision to tell anyone about.
+    if actor is not None and person.pk != actor.pk:
         notifications.notify(
             recipients=[person],
             event="campaign.assigned",
@@ -440,6 +477,7 @@ def assignment_delete(*, actor: User | None, assignment: IndicatorAssignment) ->
         .get(pk=assignment.pk)
     )
     check_runs(actor, assignment.indicator.campaign.community)
+    check_open(assignment.indicator.campaign)
     audit.record(
         actor=actor,
         action="indicator_assignment.delete",
@@ -464,6 +502,7 @@ def assignment_score(
     indicator = assignment.indicator
     if actor is not None and actor.pk != assignment.person_id:
         check_runs(actor, indicator.campaign.community)
+    check_open(indicator.campaign)
     if indicator.scoring != Scoring.MANUAL:
         raise ValidationError({"score": _("This standard is scored from wangge's records, not by hand.")})
     if score is not None and score != "":
@@ -494,6 +533,7 @@ def assignment_score(
 def work_plan_create(*, actor: User | None, campaign: Campaign, name: str) -> WorkPlan:
     """A campaign's work plan (工作计划表)."""
     check_runs(actor, campaign.community)
+    check_open(campaign)
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("A work plan needs a name.")})
@@ -520,6 +560,7 @@ def phase_save(
     plan = WorkPlan.objects.select_related("campaign__community").get(pk=plan.pk)
     campaign = plan.campaign
     check_runs(actor, campaign.community)
+    check_open(campaign)
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("A phase needs a name.")})
@@ -550,6 +591,7 @@ def phase_delete(*, actor: User | None, phase: Phase) -> None:
     """Remove a phase without tasks."""
     phase = Phase.objects.select_for_update().select_related("plan__campaign__community").get(pk=phase.pk)
     check_runs(actor, phase.plan.campaign.community)
+    check_open(phase.plan.campaign)
     if phase.tasks.exists():
         raise ValidationError(_("Move or remove the phase's tasks first."))
     audit.record(actor=actor, action="phase.delete", instance=phase, before=audit.snapshot(phase), after=None)
@@ -576,6 +618,7 @@ def task_save(
     plan = WorkPlan.objects.select_related("campaign__community").get(pk=plan.pk)
     campaign = plan.campaign
     check_runs(actor, campaign.community)
+    check_open(campaign)
     if phase.plan_id != plan.pk:
         raise ValidationError({"phase": _("The phase belongs to another work plan.")})
     title = title.strip()
@@ -592,7 +635,7 @@ def task_save(
             }
         )
     _check_area(campaign, area)
-    _check_person(actor, owner, "owner", campaign.community)
+    _check_person(actor, owner, "owner", area)
     indicators = list(indicators or [])
     if any(i.campaign_id != campaign.pk or not i.is_standard for i in indicators):
         raise ValidationError({"indicators": _("A task serves standards of its own campaign.")})
@@ -604,9 +647,13 @@ def task_save(
         before = None
     task.phase, task.title, task.owner, task.area = phase, title, owner, area
     task.starts_on, task.due_on, task.note = starts_on, due_on, note.strip()
+    if before is not None:
+        before["indicators"] = _codes(task.indicators.all())
     task.save()
     task.indicators.set(indicators)
-    _record(actor, "plan_task.create" if before is None else "plan_task.update", task, before)
+    after = {**audit.snapshot(task), "indicators": _codes(task.indicators.all())}
+    action = "plan_task.create" if before is None else "plan_task.update"
+    audit.record(actor=actor, action=action, instance=task, before=before, after=after)
     return task
 
 
@@ -622,8 +669,10 @@ def task_set_status(
         check_runs(actor, task.plan.campaign.community)
     elif actor is not None:
         _check_field_role(actor, task.area_path)
-    if status == TaskStatus.CANCELLED and actor is not None and actor.pk == task.owner_id:
-        check_runs(actor, task.plan.campaign.community)
+        if status not in OWNER_STATES and not selectors.may_run(actor, task.plan.campaign):
+            # The owner reports progress; cancelling or resetting a task is a change of plan, the director's.
+            raise PermissionDenied(_("Only the community director cancels or resets a task."))
+    check_open(task.plan.campaign)
     today = timezone.localdate()
     if status == TaskStatus.DONE:
         done_on = done_on or today
@@ -643,14 +692,15 @@ def task_set_status(
 # Evidence
 
 
-def _check_link(actor: User | None, kind: str, link: Any, campaign: Campaign) -> None:
-    """A linked record exists, is the actor's to see, and lies in the campaign's community."""
+def _check_link(actor: User | None, kind: str, link: Any, area: Area) -> None:
+    """A linked record exists, is the actor's to see, and lies in the evidence's area: whoever reads the area's
+    ledger may then see what it points to."""
     if link is None:
         raise ValidationError({LINK_FIELDS[kind]: _("Choose the record this evidence points to.")})
     model = type(link)
     visible = model.objects.for_user(actor) if actor is not None else model.objects.all()
-    if not visible.filter(pk=link.pk, area_path__startswith=campaign.area_path).exists():
-        raise ValidationError({LINK_FIELDS[kind]: _("No such record in this community.")})
+    if not visible.filter(pk=link.pk, area_path__startswith=area.path).exists():
+        raise ValidationError({LINK_FIELDS[kind]: _("No such record in %(area)s.") % {"area": area.name}})
 
 
 @transaction.atomic
@@ -678,6 +728,7 @@ def evidence_file(
     if not selectors.campaigns_for(actor).filter(pk=campaign.pk).exists():
         raise PermissionDenied(_("You do not work on this campaign in this area."))
     _check_field_role(actor, area.path)
+    check_open(campaign)
     if not indicator.is_standard:
         raise ValidationError({"indicator": _("Evidence is filed against a standard.")})
     _check_area(campaign, area)
@@ -688,12 +739,13 @@ def evidence_file(
         raise ValidationError({"title": _("Give the evidence a title.")})
     if len(title) > 200:
         raise ValidationError({"title": _("The title is too long (at most 200 characters).")})
+    _check_day(occurred_on, "occurred_on")
     if occurred_on > timezone.localdate():
         raise ValidationError({"occurred_on": _("The date cannot be in the future.")})
     links = {"case": case, "inspection": inspection, "compound": compound}
     link_field = LINK_FIELDS.get(kind)
     if link_field is not None:
-        _check_link(actor, kind, links[link_field], campaign)
+        _check_link(actor, kind, links[link_field], area)
     links = {name: (value if name == link_field else None) for name, value in links.items()}
     text = text.strip()
     if kind == EvidenceKind.MEETING and not text and upload is None:
@@ -718,11 +770,11 @@ def evidence_file(
     if stored is not None:
         evidence.file_name, evidence.content_type, evidence.size = stored.name, stored.content_type, stored.size
     evidence.save()
-    _record(actor, "evidence.file", evidence, None)
     if stored is not None:
         # Written last, so that a refusal anywhere above leaves no file behind.
         evidence.file.save(stored.content.name, stored.content, save=False)
         Evidence.objects.filter(pk=evidence.pk).update(file=evidence.file.name)
+    _record(actor, "evidence.file", evidence, None)
     return evidence
 
 
@@ -732,6 +784,7 @@ def evidence_withdraw(*, actor: User | None, evidence: Evidence, reason: str) ->
     evidence = Evidence.objects.select_for_update().select_related("indicator__campaign__community").get(pk=evidence.pk)
     if actor is not None and actor.pk != evidence.filed_by_id:
         check_runs(actor, evidence.indicator.campaign.community)
+    check_open(evidence.indicator.campaign)
     if evidence.withdrawn_at is not None:
         raise ValidationError(_("This evidence was already withdrawn."))
     reason = reason.strip()

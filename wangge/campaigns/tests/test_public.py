@@ -5,7 +5,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from conftest import Cast
+from conftest import Cast, _user
+from wangge.accounts.roles import Role
 from wangge.campaigns import notices, services
 from wangge.campaigns.models import Campaign, CampaignStatus, EvidenceKind, Indicator
 from wangge.campaigns.tests.conftest import END, START, Tree
@@ -66,11 +67,12 @@ def make_public(indicator: Indicator) -> Indicator:
 @pytest.fixture
 def answered(cast: Cast, tree: Tree) -> None:
     """The grid worker answers in grid 1 for the public sweep standard and the (not public) bins; the director
-    for the ledger in the whole community; the grid leader for sweep in grid 2."""
+    for the ledger in the whole community; grid 2's worker for sweep in grid 2."""
     services.assignment_save(actor=None, indicator=tree.sweep, area=cast.grid1, person=cast.grid_worker)
     services.assignment_save(actor=None, indicator=tree.bins, area=cast.grid1, person=cast.grid_worker)
     services.assignment_save(actor=None, indicator=tree.ledger, area=cast.home, person=cast.director)
-    services.assignment_save(actor=None, indicator=tree.sweep, area=cast.grid2, person=cast.grid_leader)
+    grid2_worker = _user("grid2worker", "网格员庚", Role.GRID_WORKER, area=cast.grid2)
+    services.assignment_save(actor=None, indicator=tree.sweep, area=cast.grid2, person=grid2_worker)
 
 
 class PublicCampaignTests:
@@ -213,7 +215,7 @@ class NoticeBoardTests:
     def test_it_shows_another_grids_persons_on_its_boards(self, cast: Cast, tree: Tree, answered: None) -> None:
         publish(tree)
         (section,) = browser(cast, "director").get("/compounds/T-C02/notice-board/").context["sections"]
-        assert [who for who, _facts in section.rows] == ["网格长乙", "主任甲"]
+        assert [who for who, _facts in section.rows] == ["网格员庚", "主任甲"]
 
     def test_it_shows_them_on_the_compounds_public_page(self, cast: Cast, tree: Tree, answered: None) -> None:
         publish(tree)

@@ -67,8 +67,8 @@ class InspectionScoreTests:
         tree.campaign = services.campaign_update(
             actor=None, campaign=tree.campaign, starts_on=datetime.date(2014, 6, 3)
         )
-        for grid in (cast.grid1, cast.grid2):
-            services.assignment_save(actor=None, indicator=tree.sweep, area=grid, person=cast.grid_leader)
+        for grid, who in ((cast.grid1, cast.grid_leader), (cast.grid2, cast.director)):
+            services.assignment_save(actor=None, indicator=tree.sweep, area=grid, person=who)
         # Before the campaign: not counted. Grid 1: two of three passed. Grid 2: one of one.
         inspect(cast.director, compounds, cast.compound1, JUNE_3 - datetime.timedelta(days=1))
         inspect(cast.director, compounds, cast.compound1, JUNE_3)
@@ -107,8 +107,8 @@ class InspectionScoreTests:
 class CaseScoreTests:
     @pytest.mark.usefixtures("history")
     def test_it_scores_from_the_on_time_closure_rate_per_area(self, cast: Cast, tree: Tree):
-        for grid in (cast.grid1, cast.grid2):
-            services.assignment_save(actor=None, indicator=tree.closure, area=grid, person=cast.grid_leader)
+        for grid, who in ((cast.grid1, cast.grid_leader), (cast.grid2, cast.director)):
+            services.assignment_save(actor=None, indicator=tree.closure, area=grid, person=who)
         state = state_of(tree, "2.1.1", as_of=datetime.date(2014, 6, 5))
         rows = {row.assignment.area: row for row in state.assignments}
         # Grid 1 (test_metrics' letters): due A B F G H, closed A B F G, on time A F G → 3 of 5.

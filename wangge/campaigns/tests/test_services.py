@@ -245,7 +245,7 @@ class AssignmentTests:
         error = refused(
             ValidationError, services.assignment_save, **{**base, "person": cast.auditor}, indicator=tree.bins
         )
-        assert "审计员戊 is not office or grid staff of this community." in messages(error)
+        assert "审计员戊 is not office or grid staff of 第一网格." in messages(error)
         error = refused(
             ValidationError, services.assignment_save, **base, indicator=tree.bins, due_on=datetime.date(2015, 1, 1)
         )
@@ -408,7 +408,14 @@ class EvidenceTests:
             actor=None, category=category, description="楼道堆物", source="resident", compound=cast.next_compound
         )
         error = refused(ValidationError, self.file, cast, tree, kind=EvidenceKind.CASE, case=theirs)
-        assert "No such record in this community." in messages(error)
+        assert "No such record in 第一网格." in messages(error)
+        next_grid = case_services.case_report(
+            actor=None, category=category, description="楼道堆物", source="resident", compound=cast.compound2
+        )
+        error = refused(
+            ValidationError, self.file, cast, tree, actor=cast.director, kind=EvidenceKind.CASE, case=next_grid
+        )
+        assert "No such record in 第一网格." in messages(error)  # grid 2's case is not grid 1's evidence
         error = refused(ValidationError, self.file, cast, tree, kind=EvidenceKind.NOTICE)
         assert "Choose the record" in messages(error)
         evidence = self.file(cast, tree, kind=EvidenceKind.CASE, case=ours, compound=cast.compound1)
@@ -431,3 +438,71 @@ class EvidenceTests:
         assert "already withdrawn" in messages(
             refused(ValidationError, services.evidence_withdraw, actor=cast.director, evidence=kept, reason="再撤")
         )
+
+
+class RecordTests:
+    def test_it_keeps_an_ended_campaign_as_it_was(self, cast: Cast, tree: Tree):
+        assignment = services.assignment_save(
+            actor=cast.director, indicator=tree.bins, area=cast.grid1, person=cast.grid_leader
+        )
+        services.campaign_set_status(actor=cast.director, campaign=tree.campaign, status="active")
+        services.campaign_set_status(actor=cast.director, campaign=tree.campaign, status="closed")
+        ended = "This campaign has ended"
+        assert ended in messages(
+            refused(
+                ValidationError, services.assignment_score, actor=cast.grid_leader, assignment=assignment, score="1"
+            )
+        )
+        assert ended in messages(
+            refused(
+                ValidationError, services.evidence_file, actor=cast.grid_leader, indicator=tree.bins, area=cast.grid1,
+                kind=EvidenceKind.MEETING, title="补交", occurred_on=JULY, text="纪要",
+            )
+        )  # fmt: skip
+        assert ended in messages(
+            refused(ValidationError, services.indicator_delete, actor=cast.director, indicator=tree.ledger)
+        )
+        services.campaign_set_status(actor=cast.director, campaign=tree.campaign, status="active")
+        assert services.assignment_score(actor=cast.grid_leader, assignment=assignment, score="1").score == 1
+
+    def test_it_audits_the_grids_and_standards_that_change(self, cast: Cast, tree: Tree, phase: Phase):
+        services.campaign_update(actor=cast.director, campaign=tree.campaign, areas=[cast.grid1])
+        event = AuditEvent.objects.filter(action="campaign.update").latest("id")
+        assert (event.before["areas"], event.after["areas"]) == ([cast.grid1.code, cast.grid2.code], [cast.grid1.code])
+        base = {
+            "actor": cast.director, "plan": phase.plan, "phase": phase, "title": "清理楼道", "owner": cast.grid_worker,
+            "area": cast.grid1, "starts_on": datetime.date(2014, 6, 20), "due_on": JULY,
+        }  # fmt: skip
+        task = services.task_save(**base, indicators=[tree.bins])
+        services.task_save(**base, indicators=[tree.bins, tree.sweep], task=task)
+        event = AuditEvent.objects.filter(action="plan_task.update").latest("id")
+        assert (event.before["indicators"], event.after["indicators"]) == (["1.1.2"], ["1.1.1", "1.1.2"])
+
+    def test_it_records_the_stored_file_in_the_audit_event(self, cast: Cast, tree: Tree):
+        evidence = services.evidence_file(
+            actor=cast.grid_leader, indicator=tree.ledger, area=cast.grid1, kind=EvidenceKind.DOCUMENT, title="纪要",
+            occurred_on=JULY, upload=pdf(),
+        )  # fmt: skip
+        event = AuditEvent.objects.get(action="evidence.file")
+        assert event.after["file"] == evidence.file.name != ""
+
+    def test_it_lets_an_owner_report_progress_but_not_reset_the_plan(self, cast: Cast, tree: Tree, phase: Phase):
+        task = services.task_save(
+            actor=cast.director, plan=phase.plan, phase=phase, title="清理楼道", owner=cast.grid_leader,
+            area=cast.grid1, starts_on=datetime.date(2014, 6, 20), due_on=JULY,
+        )  # fmt: skip
+        services.task_set_status(actor=cast.grid_leader, task=task, status="done", done_on=JULY)
+        error = refused(PermissionDenied, services.task_set_status, actor=cast.grid_leader, task=task, status="todo")
+        assert "Only the community director cancels or resets a task." in str(error)
+        assert services.task_set_status(actor=cast.director, task=task, status="todo").status == "todo"
+
+    def test_it_refuses_far_off_dates(self, cast: Cast):
+        error = refused(
+            ValidationError, services.campaign_create, actor=cast.director, community=cast.home, name="远古",
+            starts_on=datetime.date(1, 1, 1), ends_on=END,
+        )  # fmt: skip
+        assert "Choose a date between 1900 and 2100." in messages(error)
+
+    def test_it_tells_nobody_of_the_systems_own_assignments(self, cast: Cast, tree: Tree):
+        services.assignment_save(actor=None, indicator=tree.bins, area=cast.grid1, person=cast.grid_leader)
+        assert not cast.grid_leader.notifications.exists()
