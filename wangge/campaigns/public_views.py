@@ -7,10 +7,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.cache import cache_control
 
 from wangge.campaigns import notices, selectors
-from wangge.campaigns.models import Campaign, CampaignStatus, Indicator
+from wangge.campaigns.models import Campaign, CampaignStatus, Indicator, Phase
 from wangge.campaigns.notices import Answerer
 from wangge.territory import selectors as territory_selectors
 from wangge.territory.models import Area, AreaKind, Assignment, Compound, LeadershipMember
@@ -106,6 +107,9 @@ def public_campaign(request: HttpRequest, code: str) -> HttpResponse:
         "members": members,
         "whole_community": by_area.get(community.pk, []),
         "progress": progress,
+        # The plan's phases are public (the "by phase" of 按标准、分步骤、分阶段); its tasks are the office's.
+        "phases": Phase.objects.filter(plan__campaign=campaign).order_by("starts_on", "order", "id"),
+        "today": timezone.localdate(),
         "complete": sum(1 for standard in progress if standard.complete),
         "grids": [entry for entry in places if entry.compounds or entry.answerers],
         "tel": "".join(community.office_phone.split()),

@@ -162,11 +162,27 @@ class Basis:
 
     part: int
     whole: int
-    label: str
+    scoring: str
 
     @property
     def rate(self) -> Decimal | None:
         return Decimal(self.part) / Decimal(self.whole) if self.whole else None
+
+    @property
+    def text(self) -> str:
+        """The figures in words, in the language of the page."""
+        figures = {"part": self.part, "whole": self.whole}
+        if self.scoring == Scoring.INSPECTIONS:
+            return _("%(part)d of %(whole)d inspections passed") % figures
+        if self.scoring == Scoring.CASE_ON_TIME:
+            return _("%(part)d of %(whole)d cases closed on time") % figures
+        return _("%(part)d of %(whole)d cases closed") % figures
+
+    @property
+    def label(self) -> str:
+        """What was counted, without the figures."""
+        labels = {Scoring.INSPECTIONS: _("inspections passed"), Scoring.CASE_ON_TIME: _("cases closed on time")}
+        return labels.get(self.scoring, _("cases closed"))
 
 
 def period_of(campaign: Campaign, as_of: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -201,7 +217,7 @@ class Deriver:
             if indicator.inspection_target:
                 inspections = inspections.filter(target=indicator.inspection_target)
             counts = inspections.aggregate(whole=Count("id"), part=Count("id", filter=Q(passed=True)))
-            return Basis(counts["part"], counts["whole"], _("inspections passed"))
+            return Basis(counts["part"], counts["whole"], Scoring.INSPECTIONS)
         # Rectification cases opened by inspections are not residents' problems: the inspection standards score
         # them, and they close at the next visit, after their deadline, by design.
         cases = Case.objects.filter(
@@ -212,8 +228,8 @@ class Deriver:
         metrics = case_metrics(cases, now=min(self.until, timezone.now()))[0]
         effective = metrics.due - metrics.suspended
         if indicator.scoring == Scoring.CASE_ON_TIME:
-            return Basis(metrics.closed_on_time, effective, _("cases closed on time"))
-        return Basis(metrics.closed, effective, _("cases closed"))
+            return Basis(metrics.closed_on_time, effective, Scoring.CASE_ON_TIME)
+        return Basis(metrics.closed, effective, Scoring.CASE_CLOSURE)
 
 
 @dataclass
@@ -247,6 +263,15 @@ class StandardState:
     @property
     def assigned(self) -> bool:
         return bool(self.assignments)
+
+    @property
+    def required(self) -> int:
+        """The pieces the standard needs in all: its count in each area it is assigned to (or once)."""
+        return self.indicator.evidence_required * max(1, len(self.assignments))
+
+    @property
+    def areas_complete(self) -> int:
+        return sum(row.complete for row in self.assignments)
 
 
 @dataclass
@@ -300,10 +325,10 @@ def _quantized(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(CENT, ROUND_HALF_UP)
 
 
-def _evidence_counts(campaign: Campaign) -> dict[tuple[int, int], int]:
+def _evidence_counts(campaign: Campaign, as_of: datetime.date) -> dict[tuple[int, int], int]:
     rows = (
         Evidence.objects.current()
-        .filter(indicator__campaign=campaign)
+        .filter(indicator__campaign=campaign, occurred_on__lte=as_of)
         .values("indicator_id", "area_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -315,7 +340,7 @@ def standard_states(campaign: Campaign, *, as_of: datetime.date | None = None) -
     """Every standard of the campaign with its scores and evidence, in the tree's order."""
     as_of = as_of or timezone.localdate()
     deriver = Deriver(campaign, as_of)
-    evidence = _evidence_counts(campaign)
+    evidence = _evidence_counts(campaign, as_of)
     by_indicator: dict[int, list[IndicatorAssignment]] = defaultdict(list)
     assignments = (
         IndicatorAssignment.objects.filter(indicator__campaign=campaign)

@@ -238,3 +238,17 @@ class NoticeBoardTests:
         notices.register()
         notices.register()
         assert territory_selectors._notice_sources.count(notices.campaign_sections) == 1
+
+
+class PublicPlanTests:
+    def test_it_shows_the_plans_phases_but_not_its_tasks(self, cast: Cast, tree: Tree) -> None:
+        plan = services.work_plan_create(actor=None, campaign=tree.campaign, name="工作计划表")
+        phase = services.phase_save(actor=None, plan=plan, name="集中整治", starts_on=START, ends_on=END)
+        services.task_save(
+            actor=None, plan=plan, phase=phase, title="内部督查安排", owner=cast.grid_worker, area=cast.grid1,
+            starts_on=START, due_on=END,
+        )  # fmt: skip
+        publish(tree)
+        content = text(browser(cast).get(f"/p/campaigns/{HOME}/"))
+        assert "集中整治" in content and "2014-06-01 – 2014-10-31" in content
+        assert "内部督查安排" not in content
