@@ -4,6 +4,7 @@ They parse; the services check and write."""
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from wangge.accounts.models import User
 from wangge.campaigns.models import Campaign, Indicator, IndicatorAssignment, Level
 from wangge.cases.models import Category
+from wangge.core.validators import validate_calendar_date
 from wangge.territory.forms import bootstrap
 from wangge.territory.models import Area, AreaKind, LeadershipGroup
 
@@ -20,13 +22,40 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
+# The largest id a row can have (a signed 32-bit key): a bigger number names nothing, and SQLite cannot even look
+# it up in an `in` list.
+MAX_ID = 2**31 - 1
+
+# How far down a sibling list an indicator can be placed (a tree has a few dozen per level).
+MAX_ORDER = 99999
+
+
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """A multiple choice of rows by id that refuses, as an invalid choice, any value no row's id can be."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            text = str(pk)
+            if not (text.isascii() and text.isdigit() and int(text) <= MAX_ID):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": text}
+                )
+        return super()._check_values(value)
+
+
+def calendar_dates(form: forms.BaseForm, *names: str) -> None:
+    """Refuse, on the form's date fields `names`, a day no office means (year 1, year 9999)."""
+    for name in names:
+        form.fields[name].validators.append(validate_calendar_date)
+
+
 CAMPAIGN_FORM_FIELDS = ["name", "issuer", "starts_on", "ends_on", "total_points", "description", "leadership_group"]
 
 
 class CampaignForm(forms.ModelForm):
     """A campaign's facts and the grids taking part (every grid of the community, unless some are unticked)."""
 
-    areas = forms.ModelMultipleChoiceField(
+    areas = IdsChoiceField(
         label=_("Grids taking part"),
         queryset=Area.objects.none(),
         required=False,
@@ -59,6 +88,7 @@ class CampaignForm(forms.ModelForm):
         else:
             self.fields["areas"].initial = list(grids.values_list("pk", flat=True))
         self.fields["total_points"].widget.attrs.update(min=0, step="0.01")
+        calendar_dates(self, "starts_on", "ends_on")
         bootstrap(self)
 
     def validate_unique(self) -> None:
@@ -111,7 +141,10 @@ class IndicatorForm(forms.ModelForm):
             required = self.fields["evidence_required"]
             required.validators += [MinValueValidator(0), MaxValueValidator(50)]
             required.widget.attrs.update(min=0, max=50)
-        self.fields["order"].required = False
+        order = self.fields["order"]
+        order.required = False
+        order.validators.append(MaxValueValidator(MAX_ORDER))
+        order.widget.attrs.update(min=0, max=MAX_ORDER)
         if not self.instance.pk:
             # Empty, not the model's 0: a new node goes after its siblings unless told otherwise.
             self.initial["order"] = None
@@ -136,7 +169,9 @@ class AssignmentForm(forms.Form):
     area = forms.ModelChoiceField(label=_("Area"), queryset=Area.objects.none())
     person = forms.ModelChoiceField(label=_("Responsible person"), queryset=User.objects.none())
     target = forms.CharField(label=_("Target"), max_length=200, required=False)
-    due_on = forms.DateField(label=_("Due on"), required=False, widget=_date_input())
+    due_on = forms.DateField(
+        label=_("Due on"), required=False, widget=_date_input(), validators=[validate_calendar_date]
+    )
 
     def __init__(self, *args: Any, campaign: Campaign, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,7 +7,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import User
+from wangge.campaigns.forms import IdsChoiceField, calendar_dates
 from wangge.campaigns.models import Campaign, Indicator, Level, Phase, PlanTask, TaskStatus, WorkPlan
+from wangge.core.validators import validate_calendar_date
 from wangge.territory import selectors as territory_selectors
 from wangge.territory.forms import bootstrap
 from wangge.territory.models import Area
@@ -55,6 +57,7 @@ class PhaseForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in ("starts_on", "ends_on"):
             self.fields[name].widget = _day_widget(campaign)
+        calendar_dates(self, "starts_on", "ends_on")
         if self.instance.pk:
             self.initial["order"] = self.instance.order
         bootstrap(self)
@@ -71,6 +74,7 @@ class TaskForm(forms.ModelForm):
         model = PlanTask
         fields = ["phase", "title", "owner", "area", "starts_on", "due_on", "indicators", "note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"indicators": IdsChoiceField}
 
     def __init__(self, *args: Any, plan: WorkPlan, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -91,6 +95,7 @@ class TaskForm(forms.ModelForm):
         fields["indicators"].help_text = _("Hold Ctrl (or ⌘) to choose more than one.")
         for name in ("starts_on", "due_on"):
             fields[name].widget = _day_widget(campaign)
+        calendar_dates(self, "starts_on", "due_on")
         bootstrap(self)
 
     def service_data(self) -> dict[str, Any]:
@@ -109,6 +114,7 @@ class TaskStatusForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Empty: today."),
+        validators=[validate_calendar_date],
     )
 
     def __init__(self, *args: Any, runs: bool, **kwargs: Any) -> None:

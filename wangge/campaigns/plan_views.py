@@ -22,7 +22,16 @@ from django.views.decorators.http import require_POST
 from wangge.accounts.models import User
 from wangge.accounts.roles import INSPECT_ROLES
 from wangge.campaigns import selectors, services
-from wangge.campaigns.models import OPEN_TASK_STATES, Campaign, Indicator, Phase, PlanTask, TaskStatus, WorkPlan
+from wangge.campaigns.models import (
+    OPEN_TASK_STATES,
+    Campaign,
+    CampaignStatus,
+    Indicator,
+    Phase,
+    PlanTask,
+    TaskStatus,
+    WorkPlan,
+)
 from wangge.campaigns.plan_forms import PhaseForm, PlanForm, TaskForm, TaskStatusForm
 from wangge.campaigns.views import campaign_page
 from wangge.core.htmx import wants_partial
@@ -71,14 +80,23 @@ class Tick:
     left: str
 
 
+def next_month(first: datetime.date) -> datetime.date | None:
+    """The first day of the month after `first`'s, or None past the calendar's last month (9999-12)."""
+    if first.month < 12:
+        return first.replace(day=1, month=first.month + 1)
+    if first.year < datetime.MAXYEAR:
+        return datetime.date(first.year + 1, 1, 1)
+    return None
+
+
 def month_ticks(span: Span) -> list[Tick]:
     """The first days of the months inside the span (every quarter's, or every year's, on a long span)."""
     firsts = []
-    month = span.starts_on.replace(day=1)
-    while month <= span.ends_on:
+    month: datetime.date | None = span.starts_on.replace(day=1)
+    while month is not None and month <= span.ends_on:
         if month >= span.starts_on:
             firsts.append(month)
-        month = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        month = next_month(month)
     # A label needs room: about a dozen ticks fit the chart's narrowest width.
     step = 1 if len(firsts) <= 12 else 3 if len(firsts) <= 36 else 12
     if step > 1:
@@ -184,8 +202,11 @@ def _check_runs(user: User, campaign: Campaign) -> None:
         raise PermissionDenied
 
 
-def _may_report(user: User, task: PlanTask, runs: bool) -> bool:
-    """Whether the user reports on the task: its owner working in the field there, or someone who runs the campaign."""
+def _may_report(user: User, task: PlanTask, runs: bool, campaign: Campaign) -> bool:
+    """Whether the user reports on the task: its owner working in the field there, or someone who runs the campaign
+    (not once the campaign has ended)."""
+    if campaign.status == CampaignStatus.CLOSED:
+        return False
     if runs:
         return True
     return task.owner_id == user.pk and bool(user.is_superuser or user.roles_at(task.area_path) & INSPECT_ROLES)
@@ -195,7 +216,7 @@ def _plan_context(request: HttpRequest, plan: WorkPlan, **extra: Any) -> dict[st
     """What the plan's page and its body show: the timeline, the tasks by phase, and what the user may do."""
     user = request.user
     campaign = plan.campaign
-    runs = selectors.may_run(user, campaign)
+    runs = selectors.may_change(user, campaign)
     phases = list(plan.phases.order_by("order", "starts_on", "id"))
     tasks = list(
         PlanTask.objects.for_user(user)
@@ -205,7 +226,7 @@ def _plan_context(request: HttpRequest, plan: WorkPlan, **extra: Any) -> dict[st
         .order_by("starts_on", "due_on", "id")
     )
     for task in tasks:
-        task.reportable = _may_report(user, task, runs)
+        task.reportable = _may_report(user, task, runs, campaign)
     status_choices = TaskStatusForm(runs=runs).fields["status"].choices
     timeline = gantt(campaign, phases, tasks, timezone.localdate())
     return {
@@ -373,7 +394,7 @@ def task_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Report on a task: in progress, done (on a day) or cancelled. With htmx the plan's body answers."""
     task, plan = _task(request.user, pk)
     runs = selectors.may_run(request.user, plan.campaign)
-    if not _may_report(request.user, task, runs):
+    if not _may_report(request.user, task, runs, plan.campaign):
         raise PermissionDenied
     form = TaskStatusForm(request.POST, runs=runs)
     notice = problem = ""

@@ -130,10 +130,6 @@ def as_of_day(request: HttpRequest, campaign: Campaign) -> datetime.date:
     return min(max(day, campaign.starts_on), campaign.ends_on)
 
 
-def _basis_text(basis: selectors.Basis) -> str:
-    return _("%(part)d of %(whole)d %(what)s") % {"part": basis.part, "whole": basis.whole, "what": basis.label}
-
-
 def shortfalls(state: selectors.StandardState) -> list[str]:
     """What keeps a standard from full marks and a complete ledger, in words: not assigned, not scored, the score
     with what it was computed from, the evidence filed of what is required."""
@@ -149,10 +145,10 @@ def shortfalls(state: selectors.StandardState) -> list[str]:
     elif state.score < indicator.points:
         text = _("score %(score)s of %(points)s") % {"score": state.score, "points": indicator.points}
         if state.basis is not None:
-            bases = [_basis_text(state.basis)]
+            bases = [state.basis.text]
         else:
             bases = [
-                _("%(area)s: %(basis)s") % {"area": row.assignment.area.name, "basis": _basis_text(row.basis)}
+                _("%(area)s: %(basis)s") % {"area": row.assignment.area.name, "basis": row.basis.text}
                 for row in state.assignments
                 if row.basis
             ]

@@ -23,6 +23,7 @@ from wangge.accounts.models import User
 from wangge.accounts.roles import CAMPAIGN_ROLES, CAMPAIGN_VIEW_ROLES, Action
 from wangge.campaigns.models import (
     Campaign,
+    CampaignStatus,
     Evidence,
     Indicator,
     IndicatorAssignment,
@@ -70,6 +71,11 @@ def campaign_for(user: User, pk: int, action: str = Action.VIEW) -> Campaign:
 def may_run(user: User, campaign: Campaign) -> bool:
     """Whether `user` runs the campaign (edits its tree, decomposition and plan, scores any standard)."""
     return user.is_superuser or bool(user.roles_at(campaign.area_path) & CAMPAIGN_ROLES)
+
+
+def may_change(user: User, campaign: Campaign) -> bool:
+    """Whether `user` may change the campaign's records now: they run it, and it has not ended."""
+    return campaign.status != CampaignStatus.CLOSED and may_run(user, campaign)
 
 
 def public_campaigns(community: Area) -> QuerySet[Campaign]:

@@ -16,7 +16,16 @@ from wangge.accounts.models import User
 from wangge.accounts.roles import INSPECT_ROLES
 from wangge.campaigns import binder, selectors, services
 from wangge.campaigns.forms import AssignmentForm, IndicatorForm, ScoreForm
-from wangge.campaigns.models import CHILD_LEVEL, Campaign, Indicator, IndicatorAssignment, Level, PlanTask, Scoring
+from wangge.campaigns.models import (
+    CHILD_LEVEL,
+    Campaign,
+    CampaignStatus,
+    Indicator,
+    IndicatorAssignment,
+    Level,
+    PlanTask,
+    Scoring,
+)
 from wangge.campaigns.views import campaign_page, campaign_to_run
 from wangge.core.htmx import wants_partial
 from wangge.territory import selectors as territory_selectors
@@ -37,11 +46,24 @@ def _indicator(user: User, pk: int) -> Indicator:
 
 
 def _assignment(user: User, pk: int) -> IndicatorAssignment:
-    """An assignment of a campaign the user works on (404 otherwise)."""
-    assignments = IndicatorAssignment.objects.filter(
-        indicator__campaign__in=selectors.campaigns_for(user).values("pk")
-    ).select_related("indicator__campaign__community", "area", "person")
+    """An assignment the user may see, of a campaign they work on (404 otherwise: another grid's is out of scope)."""
+    assignments = (
+        IndicatorAssignment.objects.for_user(user)
+        .filter(indicator__campaign__in=selectors.campaigns_for(user).values("pk"))
+        .select_related("indicator__campaign__community", "area", "person")
+    )
     return get_object_or_404(assignments, pk=pk)
+
+
+def _visible_assignments(user: User, campaign: Campaign) -> set[int]:
+    """The ids of the campaign's assignments the user may see: a grid's staff see their grid's only (another grid's
+    target, due date, score and note are not theirs to read); the community's director and auditor see all."""
+    visible = IndicatorAssignment.objects.for_user(user).filter(indicator__campaign=campaign)
+    return set(visible.values_list("pk", flat=True))
+
+
+def _shown(state: selectors.StandardState, visible: set[int]) -> list[selectors.AssignmentState]:
+    return [row for row in state.assignments if row.assignment.pk in visible]
 
 
 def _runs(user: User, campaign: Campaign) -> None:
@@ -56,16 +78,23 @@ def _tree_context(user: User, campaign: Campaign, **extra: Any) -> dict[str, Any
     """The tree with every standard's state (who answers for it, evidence, score) and the totals check."""
     roots = selectors.tree(campaign)
     states = {state.indicator.pk: state for state in selectors.standard_states(campaign)}
+    visible = _visible_assignments(user, campaign)
     for item in roots:
         for content in item.children:
             for standard in content.children:
-                standard.indicator.state = states.get(standard.indicator.pk)
+                state = states.get(standard.indicator.pk)
+                standard.indicator.state = state
+                # The standard's own score and evidence are the community's; who answers for it is listed only
+                # where the user may see it, the rest counted.
+                shown = _shown(state, visible) if state is not None else []
+                standard.indicator.shown_assignments = shown
+                standard.indicator.hidden_assignments = len(state.assignments) - len(shown) if state else 0
     return {
         "campaign": campaign,
         "roots": roots,
         "problems": selectors.points_problems(campaign, roots),
         "total_points": sum((node.indicator.points for node in roots), 0),
-        "may_run": selectors.may_run(user, campaign),
+        "may_run": selectors.may_change(user, campaign),
         "may_export": binder.may_export(user, campaign),
         **extra,
     }
@@ -119,7 +148,7 @@ def indicator_create(request: HttpRequest, pk: int) -> HttpResponse:
     parent = None
     parent_pk = request.POST.get("parent") or request.GET.get("parent")
     if parent_pk:
-        if not str(parent_pk).isdigit():
+        if not (parent_pk.isascii() and parent_pk.isdigit()):
             raise Http404
         parent = get_object_or_404(Indicator, campaign=campaign, pk=parent_pk)
     # Under a standard nothing can go: the service says so (a standard's "child" is refused by its level).
@@ -197,13 +226,16 @@ def _standard_page(
     """A standard's page, with the bound form that was refused when there is one."""
     user = request.user
     campaign = indicator.campaign
-    runs = selectors.may_run(user, campaign)
+    runs = selectors.may_change(user, campaign)
+    still_open = campaign.status != CampaignStatus.CLOSED
     state = next(s for s in selectors.standard_states(campaign) if s.indicator.pk == indicator.pk)
     by_hand = indicator.scoring == Scoring.MANUAL
     rows = []
-    for row in state.assignments:
+    # The figures above are the standard's over the community; the rows only the areas the user may see.
+    shown = _shown(state, _visible_assignments(user, campaign))
+    for row in shown:
         assignment = row.assignment
-        may_score = by_hand and (runs or assignment.person_id == user.pk)
+        may_score = by_hand and still_open and (runs or assignment.person_id == user.pk)
         if scored == assignment.pk:
             form = score_form  # refused: shown with its message, even on a standard not scored by hand
         else:
@@ -229,6 +261,7 @@ def _standard_page(
         "indicator": indicator,
         "state": state,
         "rows": rows,
+        "hidden_assignments": len(state.assignments) - len(shown),
         "may_run": runs,
         "assign_form": assign_form if runs else None,
         "evidence": list(selectors.evidence_for(user, campaign).filter(indicator=indicator)),

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,6 +26,9 @@ from wangge.campaigns.models import Campaign, CampaignStatus
 from wangge.territory import selectors as territory_selectors
 from wangge.territory.forms import add_service_errors
 from wangge.territory.models import Area
+
+# Campaigns on one page of the list.
+PAGE_SIZE = 20
 
 
 def campaign_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -59,13 +63,15 @@ def runnable_communities(user: User) -> list[Area]:
 @campaign_page
 def campaign_list(request: HttpRequest) -> HttpResponse:
     """The campaigns of the user's communities, newest first, each with its readiness."""
-    campaigns = list(selectors.campaigns_for(request.user).order_by("-starts_on", "name"))
-    # One readiness per campaign: a community runs a few campaigns a year, not hundreds.
-    rows = [(campaign, selectors.readiness(campaign).total) for campaign in campaigns]
+    campaigns = selectors.campaigns_for(request.user).order_by("-starts_on", "name", "pk")
+    page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
+    # A readiness costs a few queries: worked out for the page's campaigns only, so a subdistrict's years of
+    # campaigns cost no more than one page of them.
+    rows = [(campaign, selectors.readiness(campaign).total) for campaign in page]
     return render(
         request,
         "campaigns/campaign_list.html",
-        {"rows": rows, "communities": runnable_communities(request.user)},
+        {"rows": rows, "page_obj": page, "query": "", "communities": runnable_communities(request.user)},
     )
 
 

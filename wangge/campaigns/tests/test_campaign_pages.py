@@ -125,16 +125,36 @@ class CampaignListTests:
             )  # fmt: skip
         assert query_counts(client, [LIST]) == few
 
-    def test_it_costs_every_further_campaign_the_same_few_queries(self, cast: Cast) -> None:
+    def test_it_shows_twenty_campaigns_a_page_newest_first(self, cast: Cast) -> None:
+        day = datetime.timedelta(days=1)
+        campaigns = [
+            services.campaign_create(
+                actor=None, community=cast.home, name=f"创建{n:02d}", starts_on=START + n * day, ends_on=END
+            )
+            for n in range(25)
+        ]
+        client = browser(cast.director)
+        first = client.get(LIST)
+        assert [campaign for campaign, _progress in first.context["rows"]] == campaigns[::-1][:20]
+        assert "Page 1 of 2" in first.content.decode() and "25 records" in first.content.decode()
+        second = client.get(LIST, {"page": 2})
+        assert [campaign for campaign, _progress in second.context["rows"]] == campaigns[::-1][20:]
+        # A page that is not one shows the first or the last, never an error.
+        assert len(client.get(LIST, {"page": "x"}).context["rows"]) == 20
+        assert client.get(LIST, {"page": 99}).context["page_obj"].number == 2
+
+    def test_it_works_out_readiness_only_for_the_campaigns_on_the_page(self, cast: Cast) -> None:
         client = browser(cast.director)
         counts = []
-        for n in range(3):
-            services.campaign_create(
-                actor=None, community=cast.home, name=f"创建{n}", starts_on=START, ends_on=END, total_points=10
-            )
+        for total in (21, 40):
+            while Campaign.objects.count() < total:
+                n = Campaign.objects.count()
+                services.campaign_create(
+                    actor=None, community=cast.home, name=f"创建{n}", starts_on=START, ends_on=END, total_points=10
+                )
             counts.append(query_counts(client, [LIST])[LIST])
-        # A readiness per campaign, each the same size: the list itself does not grow per row.
-        assert counts[2] - counts[1] == counts[1] - counts[0]
+        # Twenty readiness figures either way: more campaigns beyond the page cost nothing.
+        assert counts[0] == counts[1]
 
 
 class CampaignCreateTests:
@@ -164,6 +184,9 @@ class CampaignCreateTests:
             ({"name": "   "}, "This field is required."),
             ({"total_points": "-5"}, "Ensure this value is greater than or equal to 0."),
             ({"starts_on": "2014-02-30"}, "Enter a valid date."),
+            ({"areas": ["99999999999999999999"]}, "Select a valid choice."),
+            ({"areas": [str(2**31)]}, "Select a valid choice."),
+            ({"areas": ["²"]}, "Select a valid choice."),
         ],
     )
     def test_it_shows_the_message_and_writes_nothing(self, cast: Cast, tree: Tree, change: dict, message: str) -> None:
@@ -171,6 +194,14 @@ class CampaignCreateTests:
         response = browser(cast.director).post(NEW, campaign_data(cast, **change))
         assert response.status_code == 200
         assert message in response.content.decode()
+        assert written() == before
+
+    def test_it_refuses_days_no_office_means_on_both_dates_at_once(self, cast: Cast) -> None:
+        before = written()
+        response = browser(cast.director).post(NEW, campaign_data(cast, starts_on="0001-01-01", ends_on="9999-12-31"))
+        assert response.status_code == 200
+        errors = response.context["form"].errors
+        assert errors["starts_on"] == errors["ends_on"] == ["Choose a date between 1900 and 2100."]
         assert written() == before
 
     def test_it_refuses_another_communitys_leadership_group_and_grid(self, cast: Cast) -> None:

@@ -9,8 +9,8 @@ from django.utils import timezone
 from wangge.accounts import services as account_services
 from wangge.accounts.roles import Role
 from wangge.campaigns import services
-from wangge.campaigns.models import Phase, PlanTask, TaskStatus, WorkPlan
-from wangge.campaigns.plan_views import Span, gantt, month_ticks
+from wangge.campaigns.models import Campaign, Phase, PlanTask, TaskStatus, WorkPlan
+from wangge.campaigns.plan_views import Span, gantt, month_ticks, next_month
 from wangge.core.models import AuditEvent
 from wangge.core.testing import query_counts
 from wangge.territory import services as territory_services
@@ -115,6 +115,17 @@ class TimelineTests:
         # Over three years, a tick a quarter.
         long = month_ticks(Span(datetime.date(2014, 1, 15), datetime.date(2016, 12, 31)))
         assert [tick.day.month for tick in long[:4]] == [4, 7, 10, 1]
+
+    def test_it_reaches_the_calendars_last_month_without_overflowing(self):
+        last = datetime.date.max
+        assert next_month(datetime.date(9999, 11, 1)) == datetime.date(9999, 12, 1)
+        assert next_month(datetime.date(9999, 12, 1)) is None
+        assert [tick.day for tick in month_ticks(Span(datetime.date(9999, 10, 15), last))] == [
+            datetime.date(9999, 11, 1), datetime.date(9999, 12, 1)
+        ]  # fmt: skip
+        # A campaign stored before the dates were checked still draws.
+        chart = gantt(Campaign(starts_on=datetime.date(9999, 12, 1), ends_on=last), [], [], today=last)
+        assert [tick.day for tick in chart.ticks] == [datetime.date(9999, 12, 1)] and chart.today_left == "98.39"
 
     def test_it_colours_each_task_by_how_it_stands_today(self, cast):
         today = timezone.localdate()
@@ -267,6 +278,7 @@ class PhaseFormTests:
             ({"name": "  "}, "This field is required."),
             ({"kind": "party"}, "Select a valid choice."),
             ({"ends_on": "2014-02-30"}, "Enter a valid date."),
+            ({"order": "99999999999999999999"}, "Ensure this value is less than or equal to 32767."),
         ],
     )
     def test_it_refuses_bad_input_and_writes_nothing(self, cast, plan, changes, message):
@@ -274,6 +286,15 @@ class PhaseFormTests:
         response = cast.client(cast.director).post(f"/campaigns/plans/{plan.pk}/phases/new/", phase_data(**changes))
         assert response.status_code == 200
         assert message in response.content.decode()
+        assert Phase.objects.count() == before
+
+    def test_it_refuses_days_no_office_means_on_both_dates_at_once(self, cast, plan):
+        before = Phase.objects.count()
+        response = cast.client(cast.director).post(
+            f"/campaigns/plans/{plan.pk}/phases/new/", phase_data(starts_on="0001-01-01", ends_on="9999-12-31")
+        )
+        errors = response.context["form"].errors
+        assert errors["starts_on"] == errors["ends_on"] == ["Choose a date between 1900 and 2100."]
         assert Phase.objects.count() == before
 
     def test_it_keeps_a_phases_tasks_within_its_dates(self, cast, plan):
@@ -368,6 +389,9 @@ class TaskFormTests:
             ({"area": cast.next_grid.pk}, "Choose the community or a grid taking part."),
             ({"indicators": [foreign.pk]}, "Choose standards of this campaign."),
             ({"indicators": [tree.item1.pk]}, "Choose standards of this campaign."),
+            ({"indicators": ["99999999999999999999"]}, "Choose standards of this campaign."),
+            ({"indicators": [str(2**31)]}, "Choose standards of this campaign."),
+            ({"indicators": ["²", "-1"]}, "Choose standards of this campaign."),
             ({"phase": Phase.objects.create(plan=make_plan(tree.campaign, "第二份"), name="外", starts_on=START,
                                             ends_on=END).pk}, "Choose a phase of this work plan."),
             ({"title": ""}, "This field is required."),
@@ -379,6 +403,17 @@ class TaskFormTests:
             response = client.post(f"/campaigns/plans/{plan.pk}/tasks/new/", {**task_data(cast, phase), **changes})
             assert response.status_code == 200, changes
             assert message in response.content.decode(), changes
+        assert PlanTask.objects.count() == before
+
+    def test_it_refuses_days_no_office_means_on_both_dates_at_once(self, cast, plan):
+        phase = phase_named("集中整治")
+        before = PlanTask.objects.count()
+        response = cast.client(cast.director).post(
+            f"/campaigns/plans/{plan.pk}/tasks/new/",
+            task_data(cast, phase, starts_on="1899-12-31", due_on="2101-01-01"),
+        )
+        errors = response.context["form"].errors
+        assert errors["starts_on"] == errors["due_on"] == ["Choose a date between 1900 and 2100."]
         assert PlanTask.objects.count() == before
 
     def test_it_refuses_a_grid_that_does_not_take_part(self, cast):
@@ -464,6 +499,7 @@ class TaskStatusTests:
             ({"status": "done", "done_on": "2014-06-01"}, "A task cannot be done before it starts."),
             ({"status": "cancelled"}, "Select a valid choice."),  # cancelling is the director's
             ({"status": "finished"}, "Select a valid choice."),
+            ({"status": "done", "done_on": "0001-01-01"}, "Choose a date between 1900 and 2100."),
         ]
         for data, message in cases:
             response = client.post(f"/campaigns/tasks/{task.pk}/status/", data, headers={"HX-Request": "true"})

@@ -10,8 +10,9 @@ The decomposition of the `tree` campaign (2014-06-01 to 2014-10-31, 20 points) u
 - 1.2.1 门店无店外经营 (4, shops) and 2.1.1 群众反映问题按期办结 (6, on-time closure): not assigned.
 - Plan tasks: 补齐垃圾桶 (第一网格, 网格员丙), 楼院清扫 (第二网格, 网格员庚), 整理台账 (the community, 主任甲).
 
-With `inspected` (测试二号院 in 第二网格 passes on 07-01 and fails HY01 and HY03 on 07-05, opening two cases
-that stay open) readiness reads, as of the campaign's end:
+With `inspected` (测试二号院 in 第二网格 passes on 07-01 and fails HY01 and HY03 on 07-05, opening two
+rectification cases, which the inspection standards judge; residents report two problems there on 07-05, dispatched
+to 网格员庚, which stay open) readiness reads, as of the campaign's end:
 
 - 1.1.1: 1 of 2 inspections passed → 5 × 1/2 = 2.50. 2.1.1: 0 of 2 cases closed on time → 0.00. 1.2.1: no shop
   inspected → not scored.
@@ -36,7 +37,8 @@ from wangge.accounts.models import User
 from wangge.accounts.roles import Role
 from wangge.campaigns import services
 from wangge.campaigns.models import IndicatorAssignment, Level, Method, PlanTask
-from wangge.cases.models import Case
+from wangge.cases import services as case_services
+from wangge.cases.models import Case, Category, Source
 from wangge.core.testing import query_counts
 from wangge.inspections import selectors as inspection_selectors
 from wangge.inspections import services as inspection_services
@@ -138,6 +140,16 @@ def inspect(cast, place, day: datetime.date, fails: tuple[str, ...] = ()) -> Non
 def inspected(cast, decomposed) -> Decomposition:
     inspect(cast, cast.compound2, D(2014, 7, 1))
     inspect(cast, cast.compound2, D(2014, 7, 5), fails=("HY01", "HY03"))
+    reported = timezone.make_aware(datetime.datetime(2014, 7, 5, 15))
+    for description in ("楼道堆放杂物", "路灯不亮"):
+        case = case_services.case_report(
+            actor=None, category=Category.objects.get(code="C04"), description=description, source="resident",
+            compound=cast.compound2, now=reported,
+        )  # fmt: skip
+        case = case_services.case_act(actor=cast.director, case=case, action="register", now=reported)
+        case_services.case_act(
+            actor=cast.director, case=case, action="dispatch", assignee=decomposed.neighbour, now=reported
+        )
     return decomposed
 
 
@@ -267,7 +279,8 @@ class ReadinessTests:
         return f"/campaigns/{tree.campaign.pk}/readiness/"
 
     def test_it_adds_up_the_campaign_as_worked_out_by_hand(self, cast, tree, inspected):
-        assert Case.objects.count() == 2
+        assert Case.objects.filter(source=Source.INSPECTION).count() == 2
+        assert Case.objects.exclude(source=Source.INSPECTION).count() == 2
         response = cast.client(cast.director).get(self.url(tree))
         assert response.status_code == 200
         assert response.context["as_of"] == D(2014, 10, 31)

@@ -21,6 +21,7 @@ from wangge.campaigns.tests.conftest import END, START, Tree
 from wangge.core.models import AuditEvent
 from wangge.core.testing import query_counts
 from wangge.inspections.tests.test_services import in_use, inspect
+from wangge.territory import services as territory_services
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -106,12 +107,24 @@ class IndicatorTreeTests:
         body = response.content.decode()
         assert "第一网格 · 网格员丙" in body and "2.5" in body and "1/1" in body
 
+    def test_it_lists_for_a_grids_staff_only_their_grids_assignments(self, cast: Cast, tree: Tree) -> None:
+        services.assignment_save(actor=None, indicator=tree.bins, area=cast.grid1, person=cast.grid_worker)
+        services.assignment_save(actor=None, indicator=tree.bins, area=cast.grid2, person=cast.director)
+        for who in ("grid_worker", "grid_leader"):
+            body = browser(getattr(cast, who)).get(tree_url(tree)).content.decode()
+            assert "第一网格 · 网格员丙" in body and "第二网格 · 主任甲" not in body, who
+            assert "Also assigned to 1 other area." in body, who
+        for who in ("director", "auditor"):
+            body = browser(getattr(cast, who)).get(tree_url(tree)).content.decode()
+            assert "第一网格 · 网格员丙" in body and "第二网格 · 主任甲" in body, who
+            assert "other area" not in body, who
+
     def test_it_shows_the_pass_rate_a_derived_score_rests_on(self, cast: Cast, tree: Tree) -> None:
         compounds = in_use("compound-sanitation")
         inspect(cast.director, compounds, cast.compound1, JULY)
         inspect(cast.director, compounds, cast.compound2, JULY, fail=FAILING)
         body = browser(cast.director).get(tree_url(tree)).content.decode()
-        assert "1/2 inspections passed" in body
+        assert "1 of 2 inspections passed" in body
 
     def test_it_lists_where_the_points_do_not_add_up(self, cast: Cast, tree: Tree) -> None:
         services.indicator_save(
@@ -207,6 +220,7 @@ class IndicatorCreateTests:
             (standard_data(points="很多"), "Enter a number."),
             (standard_data(text="  "), "This field is required."),
             (standard_data(evidence_required="51"), "Ensure this value is less than or equal to 50."),
+            (standard_data(order="99999999999999999999"), "Ensure this value is less than or equal to 99999."),
         ],
     )
     def test_it_shows_the_message_and_writes_nothing(self, cast: Cast, tree: Tree, data: dict, message: str) -> None:
@@ -234,6 +248,14 @@ class IndicatorCreateTests:
         )
         assert response.status_code == 404
         assert browser(cast.director).get(tree_url(tree, "new/"), {"parent": "x"}).status_code == 404
+        assert written() == before
+
+    @pytest.mark.parametrize("parent", ["²", "١", "-1", "1.0"])
+    def test_it_knows_no_parent_by_what_is_not_a_number(self, cast: Cast, tree: Tree, parent: str) -> None:
+        before = written()
+        client = browser(cast.director)
+        assert client.get(tree_url(tree, "new/"), {"parent": parent}).status_code == 404
+        assert client.post(tree_url(tree, "new/"), {**standard_data(), "parent": parent}).status_code == 404
         assert written() == before
 
     @pytest.mark.parametrize("who", READ_ONLY)
@@ -375,7 +397,7 @@ class IndicatorDetailTests:
         ):
             assert text in body, text
         # 5 points × 1 of 2 inspections passed in grid 1.
-        assert "1/2 inspections passed" in body and "2.5" in body
+        assert "1 of 2 inspections passed" in body and "2.5" in body
         assert f"/campaigns/evidence/{evidence.pk}/" in body and "卫生死角排查会" in body
         assert f"/campaigns/plans/{plan.pk}/" in body and "清理楼院死角" in body
         assert f"/campaigns/{tree.campaign.pk}/evidence/new/?indicator={tree.sweep.pk}" in body
@@ -407,6 +429,40 @@ class IndicatorDetailTests:
         assert response.status_code == 200 and response.context["assign_form"] is None
         body = response.content.decode()
         assert node_url(tree.bins, "assign/") not in body and "/delete/" not in body and "/score/" not in body
+
+    def test_it_shows_a_grids_staff_only_their_grids_assignments(self, cast: Cast, tree: Tree) -> None:
+        ours = services.assignment_save(
+            actor=None, indicator=tree.bins, area=cast.grid1, person=cast.grid_worker, target="一网格目标"
+        )
+        theirs = services.assignment_save(
+            actor=None, indicator=tree.bins, area=cast.grid2, person=cast.director, target="二网格目标",
+            due_on=datetime.date(2014, 9, 1),
+        )  # fmt: skip
+        services.assignment_score(actor=None, assignment=theirs, score="2", note="二网格评分说明")
+        for who in ("grid_worker", "grid_leader"):
+            response = browser(getattr(cast, who)).get(node_url(tree.bins))
+            assert [row["assignment"] for row in response.context["rows"]] == [ours], who
+            body = response.content.decode()
+            assert "第一网格 · 网格员丙" in body and "一网格目标" in body, who
+            for secret in ("第二网格 · 主任甲", "二网格目标", "2014-09-01", "二网格评分说明"):
+                assert secret not in body, (who, secret)
+            assert "Also assigned to 1 other area." in body, who
+            # The standard's own figure stays the community's: 2 in grid 2 and none yet in grid 1 average 1.
+            assert response.context["state"].score == Decimal("1.00"), who
+        for who in ("director", "auditor"):
+            response = browser(getattr(cast, who)).get(node_url(tree.bins))
+            assert [row["assignment"] for row in response.context["rows"]] == [ours, theirs], who
+            assert "二网格评分说明" in response.content.decode() and "other area" not in response.content.decode()
+
+    def test_it_keeps_an_areas_name_out_of_the_pages_scripts(self, cast: Cast, tree: Tree) -> None:
+        territory_services.area_update(actor=None, area=cast.grid2, name="二网格');alert(1);('")
+        services.assignment_save(actor=None, indicator=tree.bins, area=cast.grid2, person=cast.director)
+        body = browser(cast.director).get(node_url(tree.bins)).content.decode()
+        assert "confirm('" not in body
+        assert (
+            'data-confirm="Take the standard back from 二网格&#x27;);alert(1);(&#x27;?" '
+            'onclick="return confirm(this.dataset.confirm)"'
+        ) in body
 
     def test_it_offers_the_evidence_button_only_to_the_field_staff(self, cast: Cast, tree: Tree) -> None:
         button = f"/evidence/new/?indicator={tree.bins.pk}"
@@ -450,6 +506,8 @@ class AssignmentSaveTests:
             (lambda cast: {"area": cast.grid2.pk}, "Select a valid choice."),
             (lambda cast: {"person": cast.outsider.pk}, "Select a valid choice."),
             (lambda cast: {"target": "很" * 201}, "Ensure this value has at most 200 characters"),
+            (lambda cast: {"due_on": "0001-01-01"}, "Choose a date between 1900 and 2100."),
+            (lambda cast: {"due_on": "9999-12-31"}, "Choose a date between 1900 and 2100."),
         ],
     )
     def test_it_shows_the_message_and_writes_nothing(
@@ -498,6 +556,13 @@ class AssignmentDeleteTests:
         assignment = services.assignment_save(actor=None, indicator=tree.bins, area=cast.grid1, person=cast.grid_worker)
         assert browser(getattr(cast, who)).post(self.url(assignment)).status_code == 403
         assert IndicatorAssignment.objects.filter(pk=assignment.pk).exists()
+
+    def test_it_knows_no_other_grids_assignment_for_a_grids_staff(self, cast: Cast, tree: Tree) -> None:
+        theirs = services.assignment_save(actor=None, indicator=tree.bins, area=cast.grid2, person=cast.director)
+        before = written()
+        for who in ("grid_worker", "grid_leader"):
+            assert browser(getattr(cast, who)).post(self.url(theirs)).status_code == 404, who
+        assert written() == before
 
     def test_it_hides_another_communitys_assignment_and_refuses_the_rest(self, cast: Cast, tree: Tree) -> None:
         assignment = services.assignment_save(actor=None, indicator=tree.bins, area=cast.grid1, person=cast.grid_worker)
@@ -571,6 +636,14 @@ class AssignmentScoreTests:
         assert browser(getattr(cast, who)).post(self.url(bins), self.data(bins, "1")).status_code == 403
         assert written() == before
 
+    def test_it_knows_no_other_grids_assignment_for_a_grids_staff(self, cast: Cast, tree: Tree) -> None:
+        theirs = services.assignment_save(actor=None, indicator=tree.bins, area=cast.grid2, person=cast.director)
+        before = written()
+        for who in ("grid_worker", "grid_leader"):
+            response = browser(getattr(cast, who)).post(self.url(theirs), self.data(theirs, "1"))
+            assert response.status_code == 404, who
+        assert written() == before
+
     def test_it_hides_another_communitys_assignment_and_refuses_the_rest(
         self, cast: Cast, bins: IndicatorAssignment
     ) -> None:
@@ -579,3 +652,18 @@ class AssignmentScoreTests:
         assert browser(cast.building_leader).post(self.url(bins), self.data(bins, "1")).status_code == 403
         assert_sent_to_sign_in(browser(None).post(self.url(bins), self.data(bins, "1")))
         assert written() == before
+
+
+class EndedCampaignTests:
+    def test_it_offers_no_change_once_the_campaign_has_ended(self, cast: Cast, tree: Tree) -> None:
+        assignment = services.assignment_save(actor=None, indicator=tree.bins, area=cast.grid1, person=cast.grid_leader)
+        for status in ("active", "closed"):
+            services.campaign_set_status(actor=None, campaign=tree.campaign, status=status)
+        standard = browser(cast.director).get(f"/campaigns/indicators/{tree.bins.pk}/")
+        assert standard.context["assign_form"] is None
+        assert [row["score_form"] for row in standard.context["rows"]] == [None]
+        assert standard.context["may_run"] is False
+        mine = browser(cast.grid_leader).get(f"/campaigns/indicators/{tree.bins.pk}/")
+        assert [row["score_form"] for row in mine.context["rows"]] == [None]
+        assert browser(cast.director).get(f"/campaigns/{tree.campaign.pk}/indicators/").context["may_run"] is False
+        assert assignment.pk
