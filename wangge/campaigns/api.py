@@ -39,7 +39,10 @@ from wangge.accounts.access import HasOfficeRole
 from wangge.accounts.models import User
 from wangge.accounts.roles import CAMPAIGN_VIEW_ROLES, INSPECT_ROLES
 from wangge.campaigns import filters, selectors, services
+from wangge.campaigns.evidence_forms import LINK_OUTSIDE
+from wangge.campaigns.evidence_views import body_too_large, evidence_body_limit, evidence_too_large_message
 from wangge.campaigns.models import (
+    LINK_FIELDS,
     Campaign,
     CampaignStatus,
     Evidence,
@@ -64,7 +67,10 @@ from wangge.territory.models import Area, AreaKind, Compound, LeadershipMember, 
 
 NOT_FOUND = {404: OpenApiResponse(_DETAIL, description="No such record (or not in the caller's campaigns).")}
 NO_PAGE = {404: OpenApiResponse(_DETAIL, description="No such page.")}
+TOO_LARGE = {413: OpenApiResponse(_DETAIL, description="The request body is over the size limit; nothing was read.")}
 MAX_ID = 2**31
+# A write that carries no file (a task's report, a withdrawal) is far smaller than this.
+MAX_BODY = 1024 * 1024
 
 
 # Access
@@ -83,6 +89,30 @@ class WorksOnCampaigns(permissions.BasePermission):
 PERMISSIONS = [permissions.IsAuthenticated, HasOfficeRole, WorksOnCampaigns]
 
 
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = gettext_lazy("The request is too large.")
+    default_code = "too_large"
+
+
+class BodyLimitMixin:
+    """Refuse a POST whose announced body is over `body_limit(action)` bytes with 413, before authentication: the
+    session's CSRF check and the parsers would read (and spool to disk) the whole upload first."""
+
+    action: str | None
+
+    def body_limit(self, action: str | None) -> tuple[int, str]:
+        """The largest body the action takes, and what a larger one is told."""
+        return MAX_BODY, _("The request is too large.")
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if request.method == "POST":
+            limit, message = self.body_limit(self.action)
+            if body_too_large(request, limit):
+                raise BodyTooLarge(message)
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+
+
 class ListFiltersMixin:
     """The filters narrow a list; one record is found by its id alone (a detail URL takes no filters)."""
 
@@ -95,7 +125,8 @@ class ListFiltersMixin:
 def _digits(value: Any) -> int:
     """An id from the URL; anything but an id the database can hold names nothing (404, no query)."""
     text = str(value)
-    if not text.isdigit() or int(text) >= MAX_ID:
+    # ASCII only: other digits pass isdigit(); int() refuses some ("²": a 500) and reads others ("٣", "１") as ids.
+    if not (text.isascii() and text.isdigit()) or int(text) >= MAX_ID:
         raise exceptions.NotFound()
     return int(text)
 
@@ -537,7 +568,7 @@ def visible_tasks(user: User) -> QuerySet[PlanTask]:
     list=extend_schema(responses={200: WorkPlanSerializer, 400: _FIELDS, **ERRORS, **NO_PAGE}),
     retrieve=extend_schema(responses={200: WorkPlanDetailSerializer, **ERRORS, **NOT_FOUND}),
 )
-class WorkPlanViewSet(ListFiltersMixin, viewsets.ReadOnlyModelViewSet):
+class WorkPlanViewSet(BodyLimitMixin, ListFiltersMixin, viewsets.ReadOnlyModelViewSet):
     """The work plans of the caller's campaigns (`campaign` narrows to one) with their phases; a plan's detail
     adds its tasks in the caller's areas. `POST tasks/{task_id}/status/` reports on a task."""
 
@@ -576,7 +607,7 @@ class WorkPlanViewSet(ListFiltersMixin, viewsets.ReadOnlyModelViewSet):
         ),
         parameters=[OpenApiParameter("task_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="task id")],
         request=PlanTaskStatusSerializer,
-        responses={200: PlanTaskSerializer, 400: _FIELDS, **ERRORS, **NOT_FOUND},
+        responses={200: PlanTaskSerializer, 400: _FIELDS, **ERRORS, **NOT_FOUND, **TOO_LARGE},
     )
     @action(detail=False, methods=["post"], url_path=r"tasks/(?P<task_id>[^/.]+)/status", url_name="task-status")
     def task_status(self, request: Request, task_id: str) -> Response:
@@ -731,6 +762,15 @@ class EvidenceCreateSerializer(serializers.Serializer):
         Compound, "code", help_text="code of a compound whose notice board this is (kind notice)"
     )
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The record the kind links to lies in the evidence's area: whoever reads that area's ledger may then
+        see what it points to (the service checks this too; here the caller is told by field)."""
+        area, field = attrs.get("area"), LINK_FIELDS.get(attrs.get("kind"))
+        link = attrs.get(field) if field else None
+        if area is not None and link is not None and not link.area_path.startswith(area.path):
+            raise serializers.ValidationError({field: LINK_OUTSIDE[field] % {"area": area.name}})
+        return attrs
+
 
 class EvidenceUploadSerializer(EvidenceCreateSerializer):
     file = serializers.FileField(
@@ -758,7 +798,7 @@ class EvidenceWithdrawSerializer(serializers.Serializer):
         responses={200: EvidenceSerializer, **ERRORS, **NOT_FOUND},
     ),
 )
-class EvidenceViewSet(ListFiltersMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class EvidenceViewSet(BodyLimitMixin, ListFiltersMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """The evidence ledger (台账) of the caller's campaigns. POST files a piece; `POST {id}/withdraw/` takes one
     out of the ledger, saying why."""
 
@@ -781,6 +821,12 @@ class EvidenceViewSet(ListFiltersMixin, mixins.CreateModelMixin, viewsets.ReadOn
         self.kwargs[self.lookup_field] = _digits(self.kwargs[self.lookup_field])
         return super().get_object()
 
+    def body_limit(self, action: str | None) -> tuple[int, str]:
+        """Filing takes one file of evidence (the HTML form's limit); a withdrawal, a reason."""
+        if action == "create":
+            return evidence_body_limit(), evidence_too_large_message()
+        return super().body_limit(action)
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The campaign's current evidence in the caller's areas, in tree order."""
         filterset = self.filterset_class(request.query_params, queryset=Evidence.objects.none(), request=request)
@@ -793,13 +839,14 @@ class EvidenceViewSet(ListFiltersMixin, mixins.CreateModelMixin, viewsets.ReadOn
 
     @extend_schema(
         request={"multipart/form-data": EvidenceUploadSerializer, "application/json": EvidenceCreateSerializer},
-        responses={201: EvidenceSerializer, 400: _FIELDS, **ERRORS},
+        responses={201: EvidenceSerializer, 400: _FIELDS, **ERRORS, **TOO_LARGE},
         description=(
             "File a piece of evidence through the service. A photo or document is a multipart `file` (checked to "
             "be what its name says, and within the size limit); a meeting record has `text` (or a file); a case, "
             "inspection or notice-board link names the record (`case` number, `inspection` id, `compound` code). "
             "400: bad input by field, nothing written (no row, no file); 403: the caller's role does not file "
-            "evidence, or not in that area. A standard, area or record the caller cannot see does not exist (400)."
+            "evidence, or not in that area; 413: a body larger than the largest file allowed, refused before it is "
+            "read. A standard, area or record the caller cannot see does not exist (400)."
         ),
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -835,7 +882,7 @@ class EvidenceViewSet(ListFiltersMixin, mixins.CreateModelMixin, viewsets.ReadOn
             "403: the caller may see it but not withdraw it; 404: not in the caller's areas."
         ),
         request=EvidenceWithdrawSerializer,
-        responses={200: EvidenceSerializer, 400: _FIELDS, **ERRORS, **NOT_FOUND},
+        responses={200: EvidenceSerializer, 400: _FIELDS, **ERRORS, **NOT_FOUND, **TOO_LARGE},
     )
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser, MultiPartParser])
     def withdraw(self, request: Request, pk: str | None = None) -> Response:

@@ -102,7 +102,7 @@ class Made:
 def binder_evidence(user: User, campaign: Campaign) -> QuerySet[Evidence]:
     """The evidence that goes into `user`'s binder, with what the workbooks name."""
     return selectors.evidence_for(user, campaign).select_related(
-        "case", "inspection__compound", "inspection__shop", "inspection__building", "compound"
+        "case__category", "inspection__compound", "inspection__shop", "inspection__building", "compound"
     )
 
 
@@ -130,9 +130,11 @@ def _linked(evidence: Evidence) -> str:
     """The linked record, as the assessors read it."""
     if evidence.kind == EvidenceKind.CASE and evidence.case is not None:
         case = evidence.case
-        return _("Case %(number)s: %(description)s (%(state)s)") % {
-            "number": case.number or case.tracking_code,
-            "description": " ".join(case.description.split())[:80],
+        # Never the case's description: it may name residents, and a binder travels (assessors, other offices).
+        return _("Case %(number)s: %(category)s (%(state)s)") % {
+            # Never the tracking code: it is the reporter's secret (their page rates and reopens the case).
+            "number": case.number or _("not yet registered"),
+            "category": case.category.name,
             "state": enum_label(State, case.state),
         }
     if evidence.kind == EvidenceKind.INSPECTION and evidence.inspection is not None:

@@ -13,6 +13,7 @@ from wangge.accounts.roles import INSPECT_ROLES, Action
 from wangge.campaigns import documents, selectors
 from wangge.campaigns.models import Campaign, EvidenceKind, Indicator, Level
 from wangge.cases.models import Case
+from wangge.core.validators import validate_calendar_date
 from wangge.inspections.models import Inspection
 from wangge.territory.forms import add_service_errors, bootstrap
 from wangge.territory.models import Area, Compound
@@ -25,6 +26,16 @@ DOCUMENT_ACCEPT = ",".join(documents.DOCUMENT_TYPES)
 FILE_KINDS = (EvidenceKind.PHOTO, EvidenceKind.DOCUMENT, EvidenceKind.MEETING)
 # What the form sends back when the kind or the area changes (never the CSRF token: it would land in a URL).
 REFRESH_FIELDS = ("area", "kind", "text", "case", "inspection_number")
+# A linked record the user may not see, or one outside the evidence's area.
+LINK_UNKNOWN = {
+    "case": _("No case with this number in your areas."),
+    "inspection": _("No inspection with this number in your areas."),
+}
+LINK_OUTSIDE = {
+    "case": _("No case with this number in %(area)s."),
+    "inspection": _("No inspection with this number in %(area)s."),
+    "compound": _("No compound with this code in %(area)s."),
+}
 
 
 def filing_areas(user: User, campaign: Campaign) -> QuerySet[Area]:
@@ -72,7 +83,7 @@ class EvidenceForm(forms.Form):
     )
     kind = forms.ChoiceField(label=_("Kind of evidence"), choices=EvidenceKind.choices, initial=EvidenceKind.PHOTO)
     title = forms.CharField(label=_("Title"), max_length=200)
-    occurred_on = forms.DateField(label=_("Date"), widget=_date_input())
+    occurred_on = forms.DateField(label=_("Date"), widget=_date_input(), validators=[validate_calendar_date])
     file = forms.FileField(label=_("File"), required=False)
     text = forms.CharField(
         label=_("Minutes"), required=False, max_length=MAX_MINUTES, widget=forms.Textarea(attrs={"rows": 6})
@@ -171,22 +182,35 @@ class EvidenceForm(forms.Form):
         if not number:
             raise forms.ValidationError(_("Enter the case number."))
         # Only the user's cases are found: another area's case is "not found", not "not yours".
-        case = Case.objects.for_user(self.user).filter(number=number).first()
-        if case is None:
-            raise forms.ValidationError(_("No case with this number in your areas."))
-        return case
+        return self._linked(Case.objects.for_user(self.user).filter(number=number), "case")
+
+    def _linked(self, records: QuerySet, field: str) -> Any:
+        """The one record of `records` in the chosen area: the evidence's area's ledger shows what it links to, so
+        the record must lie in that area (a grid's evidence links that grid's case), not elsewhere in the user's."""
+        area = self.cleaned_data.get("area")
+        found = records.filter(area_path__startswith=area.path).first() if area is not None else records.first()
+        if found is None:
+            if area is not None and records.exists():
+                raise forms.ValidationError(LINK_OUTSIDE[field] % {"area": area.name})
+            raise forms.ValidationError(LINK_UNKNOWN[field])
+        return found
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         kind = data.get("kind")
         if kind == EvidenceKind.INSPECTION:
             pk = data.get("inspection") or data.get("inspection_number")
-            inspection = Inspection.objects.for_user(self.user).filter(pk=pk).first() if pk else None
             if pk is None:
                 self.add_error("inspection", _("Choose the inspection, or enter its number."))
-            elif inspection is None:
-                self.add_error("inspection_number", _("No inspection with this number in your areas."))
-            data["inspection"] = inspection
+                data["inspection"] = None
+            else:
+                try:
+                    data["inspection"] = self._linked(
+                        Inspection.objects.for_user(self.user).filter(pk=pk), "inspection"
+                    )
+                except forms.ValidationError as error:
+                    self.add_error("inspection_number", error)
+                    data["inspection"] = None
         else:
             data["inspection"] = None
         if kind != EvidenceKind.NOTICE:

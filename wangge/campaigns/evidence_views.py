@@ -33,9 +33,10 @@ from wangge.campaigns.evidence_forms import (
     filing_areas,
     ledger_areas,
 )
-from wangge.campaigns.models import Campaign, Evidence, EvidenceKind, Indicator
+from wangge.campaigns.models import Campaign, CampaignStatus, Evidence, EvidenceKind, Indicator
 from wangge.campaigns.selectors import AssignmentState, Node, StandardState
 from wangge.campaigns.views import campaign_page
+from wangge.cases.models import Case
 from wangge.core.htmx import partial_or_page
 from wangge.core.scoping import get_for_user
 from wangge.territory.models import Area
@@ -48,7 +49,7 @@ EVIDENCE_RELATED = (
     "area",
     "filed_by",
     "withdrawn_by",
-    "case",
+    "case__category",
     "inspection__compound",
     "inspection__shop",
     "inspection__building",
@@ -169,7 +170,7 @@ def evidence_list(request: HttpRequest, pk: int) -> HttpResponse:
         "filters": filters,
         "chosen": chosen,
         "ledger": ledger(request.user, campaign, **chosen, roots=roots),
-        "may_file": filing_areas(request.user, campaign).exists(),
+        "may_file": campaign.status != CampaignStatus.CLOSED and filing_areas(request.user, campaign).exists(),
         "may_export": binder.may_export(request.user, campaign),
     }
     template = partial_or_page(request, "campaigns/evidence_list.html", "campaigns/partials/evidence_ledger.html")
@@ -179,24 +180,45 @@ def evidence_list(request: HttpRequest, pk: int) -> HttpResponse:
 # Filing
 
 
-def _body_limit(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Refuse a request body larger than one file of evidence and the minutes, before anything reads it, then
-    check CSRF as usual (the view is exempt from the middleware, which would spool the upload first)."""
-    protected = csrf_protect(view)
+def body_too_large(request: HttpRequest, limit: int) -> bool:
+    """Whether the request announces a body (Content-Length) of more than `limit` bytes; nothing is read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return length > limit
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        largest = max(settings.EVIDENCE_MAX_BYTES, settings.PHOTO_MAX_BYTES)
-        if length > largest + FORM_OVERHEAD:
-            message = _("This file is too large (at most %(mb)d MB).") % {"mb": largest // 2**20}
-            return render(request, "campaigns/evidence_refused.html", {"message": message}, status=413)
-        return protected(request, *args, **kwargs)
 
-    return wrapped
+def evidence_body_limit() -> int:
+    """The largest request that files one piece of evidence: the larger file limit, the minutes and the form."""
+    return max(settings.EVIDENCE_MAX_BYTES, settings.PHOTO_MAX_BYTES) + FORM_OVERHEAD
+
+
+def evidence_too_large_message() -> str:
+    """What a refused piece of evidence is told."""
+    largest = max(settings.EVIDENCE_MAX_BYTES, settings.PHOTO_MAX_BYTES)
+    return _("This file is too large (at most %(mb)d MB).") % {"mb": largest // 2**20}
+
+
+def body_limit(
+    limit: Callable[[], int], message: Callable[[], str]
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Refuse a request body over `limit()` bytes (413, saying `message()`) before anything reads it, then check
+    CSRF as usual. The view must be exempt from the CSRF middleware, which would read (and spool to disk) the
+    whole upload first: decorate it with `csrf_exempt` outermost."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        protected = csrf_protect(view)
+
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if body_too_large(request, limit()):
+                return render(request, "campaigns/evidence_refused.html", {"message": message()}, status=413)
+            return protected(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
 def _initial(request: HttpRequest, user: User, campaign: Campaign) -> dict[str, Any]:
@@ -217,7 +239,7 @@ def _initial(request: HttpRequest, user: User, campaign: Campaign) -> dict[str, 
 
 @csrf_exempt
 @campaign_page
-@_body_limit
+@body_limit(evidence_body_limit, evidence_too_large_message)
 def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
     """File a piece of evidence against a standard for one of the user's areas; a refusal writes nothing."""
     user = request.user
@@ -271,6 +293,9 @@ def _detail(request: HttpRequest, evidence: Evidence, form: WithdrawForm | None 
         "item": evidence.indicator.parent.parent if evidence.indicator.parent else None,
         "is_photo": evidence.content_type.startswith("image/"),
         "may_withdraw": _may_withdraw(request.user, evidence),
+        # The case's own page only for those who may open it; the others read its number and state here.
+        "case_visible": evidence.case_id is not None
+        and Case.objects.for_user(request.user).filter(pk=evidence.case_id).exists(),
         "withdraw_form": form or WithdrawForm(),
     }
     return render(request, "campaigns/evidence_detail.html", context, status=status)

@@ -17,16 +17,31 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 
 from wangge.campaigns import binder as binders
 from wangge.campaigns import ledgers, selectors
+from wangge.campaigns.evidence_views import body_limit
 from wangge.campaigns.models import Indicator, Level
 from wangge.campaigns.views import campaign_page
 from wangge.core import audit
+from wangge.core.ledger_views import FORM_OVERHEAD
 from wangge.core.models import ImportStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP = "application/zip"
+
+
+def import_body_limit() -> int:
+    """The largest request the import takes: one workbook of the import limit, and the form around it."""
+    return settings.IMPORT_MAX_MB * 1024 * 1024 + FORM_OVERHEAD
+
+
+def import_too_large_message() -> str:
+    """What a refused workbook is told (the form's own words for a file over the limit)."""
+    return _("The file is too large: at most %(mb)d MB can be imported at once. Split it into parts.") % {
+        "mb": settings.IMPORT_MAX_MB
+    }
 
 
 class IndicatorImportForm(forms.Form):
@@ -41,10 +56,7 @@ class IndicatorImportForm(forms.Form):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > settings.IMPORT_MAX_MB * 1024 * 1024:
-            raise forms.ValidationError(
-                _("The file is too large: at most %(mb)d MB can be imported at once. Split it into parts.")
-                % {"mb": settings.IMPORT_MAX_MB}
-            )
+            raise forms.ValidationError(import_too_large_message())
         return upload
 
 
@@ -97,7 +109,9 @@ def indicator_export(request: HttpRequest, pk: int) -> FileResponse:
     )
 
 
+@csrf_exempt
 @campaign_page
+@body_limit(import_body_limit, import_too_large_message)
 def indicator_import(request: HttpRequest, pk: int) -> HttpResponse:
     """The import page: a workbook replaces the campaign's indicator system, or nothing changes and every
     problem is listed (with the error workbook to download)."""

@@ -213,6 +213,11 @@ def _header_table() -> dict[str, str]:
     return table
 
 
+def _damaged() -> str:
+    """What a file that cannot be read is told."""
+    return _("This file is not an Excel workbook (.xlsx), or it is damaged.")
+
+
 def _merges(worksheet: Any) -> list[tuple[int, int, int, int]]:
     """Every merged range of a read-only sheet as (min_col, min_row, max_col, max_row), by streaming its XML."""
     found: set[str] = set()
@@ -224,7 +229,29 @@ def _merges(worksheet: Any) -> list[tuple[int, int, int, int]]:
             tail = data[-200:]
             if len(found) > MAX_MERGES:
                 raise LedgerFileError(_("The sheet has too many merged cells to be an indicator system."))
-    return [range_boundaries(ref) for ref in sorted(found)]
+    try:
+        return [range_boundaries(ref) for ref in sorted(found)]
+    except ValueError:  # a column past XFD (AAAA1): no spreadsheet program wrote this
+        raise LedgerFileError(_damaged()) from None
+
+
+def _covered(
+    merges: list[tuple[int, int, int, int]], header_row: int, last_row: int, columns: set[int]
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """(row, column index) of a cell a merge covers → (row, column index) of the cell holding its value, for the
+    rows read (below the header, up to `last_row`) and the columns the header maps. A merge reaching past them
+    (down to row 1048576, say) fills in only what is read: a few kilobytes of XML cannot make millions of cells.
+    Merges never overlap in a file a spreadsheet program wrote; one that does is a damaged file."""
+    covered: dict[tuple[int, int], tuple[int, int]] = {}
+    for min_col, min_row, _max_col, max_row in merges:
+        column = min_col - 1
+        if column not in columns or max_row <= min_row or max_row <= header_row or min_row >= last_row:
+            continue
+        for row in range(max(min_row + 1, header_row + 1), min(max_row, last_row) + 1):
+            if (row, column) in covered:
+                raise LedgerFileError(_damaged())
+            covered[(row, column)] = (min_row, column)
+    return covered
 
 
 def read_sheet(path: Path) -> Sheet:
@@ -233,44 +260,50 @@ def read_sheet(path: Path) -> Sheet:
     try:
         workbook = load_workbook(path, read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise LedgerFileError(_("This file is not an Excel workbook (.xlsx), or it is damaged.")) from None
+        raise LedgerFileError(_damaged()) from None
     try:
-        worksheet = workbook.worksheets[0]
-        merges = _merges(worksheet)
-        head = list(worksheet.iter_rows(min_row=1, max_row=HEADER_ROWS, values_only=True))
-        header_row, positions, ignored = _find_header(head)
-        # (row, column index) of a cell a merge covers → the (row, column index) of the cell holding its value.
-        covered: dict[tuple[int, int], tuple[int, int]] = {}
-        for min_col, min_row, _max_col, max_row in merges:
-            if max_row > min_row and max_row > header_row:
-                for row in range(max(min_row + 1, header_row + 1), max_row + 1):
-                    covered[(row, min_col - 1)] = (min_row, min_col - 1)
-        tops = {top for top in covered.values()}
-        kept: dict[tuple[int, int], Any] = {}
-        rows: list[Row] = []
-        for number, values in enumerate(worksheet.iter_rows(min_row=header_row + 1, values_only=True), header_row + 1):
-            values = values or ()
-            raw: dict[str, Any] = {}
-            shared: set[str] = set()
-            for index, key in positions:
-                value = values[index] if index < len(values) else None
-                if (number, index) in tops:
-                    kept[(number, index)] = value
-                source = covered.get((number, index))
-                if source is not None:
-                    value = kept.get(source)
-                    shared.add(key)
-                raw[key] = value
-            if all(value is None or (isinstance(value, str) and not value.strip()) for value in raw.values()):
-                continue
-            rows.append(Row(number, raw, shared))
-            if len(rows) > MAX_ROWS:
-                raise LedgerFileError(
-                    _("The sheet has more than %(n)d rows: that is not one indicator system.") % {"n": MAX_ROWS}
-                )
-        return Sheet(rows, ignored, {key for _index, key in positions})
+        return _read(workbook.worksheets[0])
+    except ValueError:
+        # openpyxl parses the sheet's XML as it goes: a range or value out of Excel's bounds (a merge down to row
+        # 99999999999) surfaces while the rows are read.
+        raise LedgerFileError(_damaged()) from None
     finally:
         workbook.close()
+
+
+def _read(worksheet: Any) -> Sheet:
+    """The sheet's rows under its header, merged cells filled in (see `read_sheet`)."""
+    merges = _merges(worksheet)
+    head = list(worksheet.iter_rows(min_row=1, max_row=HEADER_ROWS, values_only=True))
+    header_row, positions, ignored = _find_header(head)
+    # The rows taken: MAX_ROWS below the header (blank ones count); a row with anything in it further down refuses
+    # the file. Merges are filled in for these rows only.
+    last_row = header_row + MAX_ROWS
+    covered = _covered(merges, header_row, last_row, {index for index, _key in positions})
+    tops = set(covered.values())
+    kept: dict[tuple[int, int], Any] = {}
+    rows: list[Row] = []
+    for number, values in enumerate(worksheet.iter_rows(min_row=header_row + 1, values_only=True), header_row + 1):
+        values = values or ()
+        raw: dict[str, Any] = {}
+        shared: set[str] = set()
+        for index, key in positions:
+            value = values[index] if index < len(values) else None
+            if (number, index) in tops:
+                kept[(number, index)] = value
+            source = covered.get((number, index))
+            if source is not None:
+                value = kept.get(source)
+                shared.add(key)
+            raw[key] = value
+        if all(value is None or (isinstance(value, str) and not value.strip()) for value in raw.values()):
+            continue
+        if number > last_row:
+            raise LedgerFileError(
+                _("The sheet has more than %(n)d rows: that is not one indicator system.") % {"n": MAX_ROWS}
+            )
+        rows.append(Row(number, raw, shared))
+    return Sheet(rows, ignored, {key for _index, key in positions})
 
 
 def _find_header(head: list[tuple]) -> tuple[int, list[tuple[int, str]], list[str]]:

@@ -241,7 +241,8 @@ def _text(value: Any, *, fold: bool = True) -> str:
 
 def parse_cell(column: Column, value: Any) -> Any:
     """The cell's value as the column's kind; raises ValueError with a message for the user."""
-    if isinstance(value, str) and value.startswith("="):
+    # As the cell is read (folded, stripped): " =HYPERLINK(...)" or "＝..." would otherwise be kept as "=...".
+    if isinstance(value, str) and _text(value).startswith("="):
         raise ValueError(_("This cell holds a formula; paste its value instead (Paste Special → Values)."))
     if column.kind == "code" and isinstance(value, int | float) and not isinstance(value, bool):
         # Excel keeps 15 significant digits: an 18-digit ID number typed as a number has lost its tail.
@@ -695,7 +696,8 @@ class _ErrorWriter:
         self.sheet.append([_("Row"), _("Column"), _("Problem")])
 
     def append(self, row: int, column: str, message: str) -> None:
-        self.sheet.append([row, column, message])
+        # A message may quote the file's text ("=HYPERLINK(...)" has 5 points ...): it stays text, never a formula.
+        self.sheet.append([row, as_text_cell(self.sheet, column), as_text_cell(self.sheet, message)])
 
     def close(self) -> Path:
         self.workbook.save(self.path)

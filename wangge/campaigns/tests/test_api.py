@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import multipartparser
 from django.test import Client
 
 from conftest import Cast
@@ -30,8 +31,12 @@ from wangge.campaigns.models import (
     WorkPlan,
 )
 from wangge.campaigns.tests.conftest import END, START, Tree, files_in, jpeg, node
+from wangge.cases import services as case_services
+from wangge.cases.models import Category
 from wangge.core.models import AuditEvent
 from wangge.core.testing import query_counts
+from wangge.inspections import services as inspection_services
+from wangge.inspections.models import Checklist, Result
 from wangge.territory import services as territory_services
 
 CAMPAIGNS = "/api/v1/campaigns/"
@@ -60,6 +65,20 @@ def rows(response: Any) -> list[dict[str, Any]]:
 
 def written() -> tuple[int, int, int]:
     return Evidence.objects.count(), AuditEvent.objects.count(), PlanTask.objects.count()
+
+
+@pytest.fixture
+def parsed(monkeypatch) -> list[int]:
+    """How many multipart bodies were parsed (read, their files spooled to disk)."""
+    calls: list[int] = []
+    parse = multipartparser.MultiPartParser.parse
+
+    def spy(self: Any) -> Any:
+        calls.append(1)
+        return parse(self)
+
+    monkeypatch.setattr(multipartparser.MultiPartParser, "parse", spy)
+    return calls
 
 
 @dataclass
@@ -558,6 +577,16 @@ class WorkPlanApiTests:
         world.task_grid1.refresh_from_db()
         assert world.task_grid1.status == TaskStatus.TODO
 
+    def test_it_refuses_a_body_over_the_limit_before_reading_it(self, cast, world, parsed) -> None:
+        url = f"{PLANS}tasks/{world.task_grid1.pk}/status/"
+        body = {"status": "doing", "file": pdf(body=b"0" * (2 * 1024 * 1024))}
+        response = api(cast.grid_worker).post(url, body)
+        assert response.status_code == 413 and response.json() == {"detail": "The request is too large."}
+        assert parsed == []
+        world.task_grid1.refresh_from_db()
+        assert world.task_grid1.status == TaskStatus.TODO
+        assert api(cast.grid_worker).post(url, {"status": "doing"}).status_code == 200
+
     def test_it_lets_the_director_cancel_a_task(self, cast, world) -> None:
         url = f"{PLANS}tasks/{world.task_grid1.pk}/status/"
         response = api(cast.director).post(url, {"status": "cancelled"}, content_type="application/json")
@@ -583,6 +612,30 @@ class WorkPlanApiTests:
 
 
 # Evidence
+
+
+def linked_in_grid2(cast: Cast, kind: str) -> tuple[str, Any]:
+    """A record of grid 2 for evidence of `kind` to link: (the body's field, its value)."""
+    if kind == "case":
+        case = case_services.case_report(
+            actor=None,
+            category=Category.objects.get(code="C04"),
+            description="二号院楼道堆物",
+            source="resident",
+            compound=cast.compound2,
+        )
+        return "case", case.number
+    if kind == "inspection":
+        checklist = Checklist.objects.get(target="compound", status="published")
+        answers = {
+            item.code: inspection_services.Answer(Result.PASS)
+            for item in inspection_services.items_for(checklist, cast.compound2)
+        }
+        inspection = inspection_services.inspection_record(
+            actor=cast.director, checklist=checklist, place=cast.compound2, answers=answers
+        )
+        return "inspection", inspection.pk
+    return "compound", cast.compound2.code
 
 
 def upload_form(cast: Cast, tree: Tree, **changes: Any) -> dict[str, Any]:
@@ -805,6 +858,43 @@ class EvidenceCreateTests:
         assert response.status_code == 400 and "file" in response.json()
         assert written() == before and files_in(media) == stored
 
+    def test_it_refuses_a_body_over_the_limit_before_reading_it(self, cast, world, media, settings, parsed) -> None:
+        settings.EVIDENCE_MAX_BYTES = settings.PHOTO_MAX_BYTES = 1024 * 1024
+        before, stored = written(), files_in(media)
+
+        def big() -> SimpleUploadedFile:
+            return pdf(body=b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024))
+
+        response = api(cast.director).post(EVIDENCE, upload_form(cast, world.tree, file=big()))
+        assert response.status_code == 413
+        assert response.json() == {"detail": "This file is too large (at most 1 MB)."}
+        assert parsed == [] and written() == before and files_in(media) == stored
+        # Anonymous callers too: nothing is read to find out who they are.
+        assert api(None).post(EVIDENCE, upload_form(cast, world.tree, file=big())).status_code == 413
+        assert parsed == []
+
+    @pytest.mark.parametrize("kind", ["case", "inspection", "notice"])
+    def test_it_answers_400_to_a_link_outside_the_evidences_area(self, cast, world, kind) -> None:
+        field, value = linked_in_grid2(cast, kind)
+        body = {
+            "indicator": world.tree.closure.pk,
+            "area": cast.grid1.code,
+            "kind": kind,
+            "title": "第二网格的记录",
+            "occurred_on": "2014-07-20",
+            field: value,
+        }
+        before = written()
+        response = api(cast.director).post(EVIDENCE, body, content_type="application/json")
+        assert response.status_code == 400, response.content
+        what = {"case": "case with this number", "inspection": "inspection with this number"}
+        message = f"No {what.get(field, 'compound with this code')} in {cast.grid1.name}."
+        assert response.json() == {field: [message]}
+        assert written() == before
+        # The community's own evidence may point to anything in the community.
+        community = {**body, "area": cast.home.code}
+        assert api(cast.director).post(EVIDENCE, community, content_type="application/json").status_code == 201
+
     def test_it_answers_400_to_a_grid_worker_naming_another_grid(self, cast, world) -> None:
         before = written()
         form = upload_form(cast, world.tree, indicator=world.tree.sweep.pk, area=cast.grid2.code, kind="photo")
@@ -871,6 +961,20 @@ class EvidenceWithdrawTests:
         assert api(None).post(url, body).status_code == 401
         world.photo.refresh_from_db()
         assert world.photo.withdrawn_at is None
+
+
+class DetailIdTests:
+    @pytest.mark.parametrize("url", [CAMPAIGNS, INDICATORS, EVIDENCE, PLANS])
+    @pytest.mark.parametrize("number", ["%C2%B2", "%D9%A3", "%EF%BC%91"])  # ², Arabic-Indic 3, full-width 1
+    def test_it_answers_404_to_an_id_of_other_digits(self, cast, world, url, number) -> None:
+        assert api(cast.director).get(f"{url}{number}/").status_code == 404
+
+    def test_it_answers_404_to_a_task_of_other_digits(self, cast, world) -> None:
+        before = written()
+        response = api(cast.grid_worker).post(
+            f"{PLANS}tasks/%C2%B2/status/", {"status": "doing"}, content_type="application/json"
+        )
+        assert response.status_code == 404 and written() == before
 
 
 # The schema

@@ -23,7 +23,7 @@ from wangge.campaigns import binder, services
 from wangge.campaigns.models import Evidence, EvidenceKind, Level, Method
 from wangge.campaigns.tests.conftest import Tree, jpeg
 from wangge.cases import services as case_services
-from wangge.cases.models import Category
+from wangge.cases.models import Case, Category
 from wangge.core.models import AuditEvent
 from wangge.inspections import services as inspection_services
 from wangge.inspections.models import Checklist, Result
@@ -179,10 +179,9 @@ class BinderTests:
             [None, "· 第二网格台账"],
         ]
         case_row, minutes_row, meeting_row, again_row, other_row = (table[i] for i in (4, 6, 7, 8, 9))
-        number = ledger.case.case.number or ledger.case.case.tracking_code
         assert case_row[8:12] == ["case", DAY, "第一网格", "网格长乙"]
         assert case_row[12] is None
-        assert case_row[13] == f"Case {number}: 楼道堆物 影响通行 (reported)"
+        assert case_row[13] == f"Case {ledger.case.case.number}: 噪声扰民 (reported)"
         assert minutes_row[8:14] == [
             "document", DAY, "第一网格", "网格长乙", f"{ITEM2}/2.1.2 工作台账齐全/{DAY} 七月例会纪要.pdf", None,
         ]  # fmt: skip
@@ -200,6 +199,24 @@ class BinderTests:
             f"{inspection.score} points, pass"
         )
         assert "· 错传的照片" not in linked
+
+    def test_it_names_a_linked_case_without_its_description_or_tracking_code(
+        self, cast: Cast, tree: Tree, ledger: Ledger
+    ):
+        # A description may name residents; the tracking code opens the reporter's page (rate, reopen).
+        case = ledger.case.case
+        Case.objects.filter(pk=case.pk).update(description="张三家门口堆物 电话13900000000", number=None)
+        archive = download(cast, tree, cast.director)
+        cells = [
+            str(cell)
+            for name in archive.namelist()
+            if name.endswith(".xlsx")
+            for row in rows(archive, name)
+            for cell in row
+            if cell is not None
+        ]
+        assert "Case not yet registered: 噪声扰民 (reported)" in cells
+        assert not any("张三" in cell or "13900000000" in cell or case.tracking_code in cell for cell in cells)
 
     def test_it_holds_only_the_evidence_the_person_sees(self, cast: Cast, tree: Tree, ledger: Ledger):
         names = download(cast, tree, cast.grid_leader).namelist()

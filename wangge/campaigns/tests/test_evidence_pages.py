@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import multipartparser
 from django.test import Client
 from django.utils import timezone
 
 from conftest import Cast
 from wangge.campaigns import services
+from wangge.campaigns.evidence_forms import EvidenceForm
 from wangge.campaigns.models import Evidence, EvidenceKind, Indicator
 from wangge.campaigns.tests.conftest import Tree, files_in, jpeg
 from wangge.cases import services as case_services
@@ -77,6 +79,19 @@ def form(tree: Tree, indicator: Indicator, area: Area, **extra) -> dict:
     }
     data.update(extra)
     return data
+
+
+def spy_on_parsing(monkeypatch) -> list[int]:
+    """How many multipart bodies get parsed (read, their files spooled to disk) from now on."""
+    calls: list[int] = []
+    parse = multipartparser.MultiPartParser.parse
+
+    def spy(self):
+        calls.append(1)
+        return parse(self)
+
+    monkeypatch.setattr(multipartparser.MultiPartParser, "parse", spy)
+    return calls
 
 
 def standards_shown(response) -> list[str]:
@@ -283,14 +298,15 @@ class EvidenceCreateTests:
         assert "This file is too large (at most 1 MB)." in text(response)
         assert not Evidence.objects.exists() and files_in(media) == []
 
-    def test_it_refuses_a_body_too_large_before_reading_it(self, cast: Cast, tree: Tree, settings) -> None:
+    def test_it_refuses_a_body_too_large_before_reading_it(self, cast: Cast, tree: Tree, settings, monkeypatch) -> None:
         settings.EVIDENCE_MAX_BYTES = settings.PHOTO_MAX_BYTES = 1024
+        parsed = spy_on_parsing(monkeypatch)
         big = pdf("大文件.pdf", b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024))
         response = browser(cast, "director").post(
             new_url(tree), form(tree, tree.ledger, cast.home, kind="document", file=big)
         )
         assert response.status_code == 413
-        assert not Evidence.objects.exists()
+        assert parsed == [] and not Evidence.objects.exists()
 
     def test_it_refuses_a_date_in_the_future(self, cast: Cast, tree: Tree, media: Path) -> None:
         tomorrow = timezone.localdate() + datetime.timedelta(days=1)
@@ -313,6 +329,36 @@ class EvidenceCreateTests:
         assert "No inspection with this number in your areas." in text(response)
         assert not Evidence.objects.exists()
 
+    def test_it_refuses_a_case_of_another_grid_than_the_evidences(self, cast: Cast, tree: Tree) -> None:
+        # The director sees both grids; grid 1's ledger may only point to grid 1's records.
+        case = report(cast, cast.compound2)
+        data = form(tree, tree.closure, cast.grid1, kind="case", title="第二网格的案件", case=case.number)
+        response = browser(cast, "director").post(new_url(tree), data)
+        assert response.status_code == 200
+        assert response.context["form"].errors["case"] == [f"No case with this number in {cast.grid1.name}."]
+        assert not Evidence.objects.exists()
+        data = form(tree, tree.closure, cast.home, kind="case", title="社区的案件", case=case.number)
+        assert browser(cast, "director").post(new_url(tree), data).status_code == 302
+
+    def test_it_refuses_an_inspection_of_another_grid_than_the_evidences(self, cast: Cast, tree: Tree) -> None:
+        inspection = inspect(cast, cast.compound2, cast.director)
+        data = form(tree, tree.sweep, cast.grid1, kind="inspection", title="巡查", inspection_number=str(inspection.pk))
+        response = browser(cast, "director").post(new_url(tree), data)
+        assert response.context["form"].errors["inspection_number"] == [
+            f"No inspection with this number in {cast.grid1.name}."
+        ]
+        assert not Evidence.objects.exists()
+        page = browser(cast, "director").get(new_url(tree, f"?kind=inspection&area={cast.grid1.pk}"))
+        assert page.context["form"].fields["inspection"].choices == [("", "---------")]
+
+    @pytest.mark.usefixtures("english")
+    def test_it_refuses_a_date_no_office_means(self, cast: Cast, tree: Tree) -> None:
+        for day in ("0001-07-01", "1899-12-31"):
+            data = form(tree, tree.bins, cast.grid1, kind="meeting", text="纪要", occurred_on=day)
+            evidence_form = EvidenceForm(data, user=cast.grid_worker, campaign=tree.campaign)
+            assert not evidence_form.is_valid()
+            assert evidence_form.errors["occurred_on"] == ["Choose a date between 1900 and 2100."]
+
     def test_it_refuses_a_link_outside_the_campaigns_community(self, cast: Cast, tree: Tree, settings) -> None:
         # A subdistrict administrator sees both communities; the service keeps the link inside this one.
         from conftest import _user
@@ -323,7 +369,9 @@ class EvidenceCreateTests:
         client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
         data = form(tree, tree.sweep, cast.home, kind="inspection", title="巡查", inspection_number=str(inspection.pk))
         response = client.post(new_url(tree), data)
-        assert "No such record in this community." in text(response)
+        assert response.context["form"].errors["inspection_number"] == [
+            f"No inspection with this number in {cast.home.name}."
+        ]
         assert not Evidence.objects.exists()
 
     def test_it_asks_for_what_each_kind_needs(self, cast: Cast, tree: Tree) -> None:
@@ -391,6 +439,17 @@ def pieces(cast: Cast, tree: Tree) -> dict[str, Evidence]:
 
 
 class EvidenceDetailTests:
+    def test_it_links_a_case_only_for_those_who_may_open_it(self, cast: Cast, tree: Tree) -> None:
+        # Filed before links had to lie in the evidence's area: grid 1's piece points to grid 2's case.
+        mine, theirs = report(cast, cast.compound1), report(cast, cast.compound2)
+        piece = file(cast, tree.closure, cast.grid1, "办结案件", kind=EvidenceKind.CASE, case=mine)
+        Evidence.objects.filter(pk=piece.pk).update(case=theirs)
+        url = f"/campaigns/evidence/{piece.pk}/"
+        leader = text(browser(cast, "grid_leader").get(url))
+        assert theirs.number in leader and f"/cases/{theirs.number}/" not in leader
+        assert "楼道堆物" not in leader and "reported" in leader
+        assert f'href="/cases/{theirs.number}/"' in text(browser(cast, "director").get(url))
+
     @pytest.mark.parametrize("who", ["director", "grid_leader", "grid_worker", "auditor"])
     def test_it_shows_a_piece_to_those_who_see_its_area(self, cast: Cast, pieces: dict, who: str) -> None:
         response = browser(cast, who).get(f"/campaigns/evidence/{pieces['grid1'].pk}/")

@@ -3,6 +3,8 @@
 
 import datetime
 import io
+import tracemalloc
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Choices
+from django.http import multipartparser
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -61,6 +64,23 @@ def workbook(rows: list[list[Any]], headers: list[str] = HEADERS, merges: tuple[
         sheet.merge_cells(cells)
     buffer = io.BytesIO()
     book.save(buffer)
+    return buffer.getvalue()
+
+
+def with_merges(content: bytes, refs: list[str]) -> bytes:
+    """The workbook with merged ranges written straight into its sheet's XML, as a crafted file would have them
+    (openpyxl would make a cell object for every cell of a range down to row 1048576)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    merges = "".join(f'<mergeCell ref="{ref}"/>' for ref in refs)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b"</sheetData>", f'</sheetData><mergeCells count="{len(refs)}">{merges}</mergeCells>'.encode()
+                )
+            target.writestr(info, data)
     return buffer.getvalue()
 
 
@@ -427,6 +447,58 @@ class IndicatorImportTests:
         assert message in str(caught.value)
         untouched.check()
 
+    def test_it_fills_a_merge_in_only_for_the_rows_and_columns_it_reads(self, cast: Cast, media: Path):
+        # A few kilobytes: the second item merged down to Excel's last row, and a column no header names.
+        path = media / "merged.xlsx"
+        path.write_bytes(with_merges(workbook(tree_rows()), ["A5:A1048576", "T2:T1048576"]))
+        tracemalloc.start()
+        try:
+            sheet = ledgers.read_sheet(path)
+            _size, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 20 * 2**20, f"{peak / 2**20:.0f} MB"
+        assert [(row.number, row.raw["item"], "item" in row.shared) for row in sheet.rows] == [
+            (2, "市容环境", False), (3, None, False), (4, None, False), (5, "为民服务", False), (6, "为民服务", True),
+        ]  # fmt: skip
+        result = ledgers.import_tree(another_campaign(cast), path, actor=cast.director)
+        assert result.applied, problems(result)
+
+    @pytest.mark.parametrize(
+        "refs",
+        [["AAAA1:AAAA2"], ["A2:A99999999999"], ["A2:A4", "A3:A5"]],
+        ids=["column-past-xfd", "row-past-1048576", "overlapping"],
+    )
+    def test_it_refuses_merged_ranges_no_spreadsheet_program_writes(self, cast: Cast, media: Path, refs: list[str]):
+        path = media / "crafted.xlsx"
+        path.write_bytes(with_merges(workbook(tree_rows()), refs))
+        campaign = another_campaign(cast)
+        with pytest.raises(LedgerFileError) as caught:
+            ledgers.import_tree(campaign, path, actor=cast.director)
+        assert str(caught.value) == "This file is not an Excel workbook (.xlsx), or it is damaged."
+        assert not Indicator.objects.filter(campaign=campaign).exists()
+
+    def test_it_counts_blank_rows_towards_the_limit(self, cast: Cast, media: Path, monkeypatch):
+        monkeypatch.setattr(ledgers, "MAX_ROWS", 5)
+        rows = tree_rows()
+        path = write(media, [*rows[:4], [None] * len(HEADERS), rows[4]])
+        with pytest.raises(LedgerFileError) as caught:
+            ledgers.read_sheet(path)
+        assert str(caught.value) == "The sheet has more than 5 rows: that is not one indicator system."
+        assert [row.number for row in ledgers.read_sheet(write(media, rows)).rows] == [2, 3, 4, 5, 6]
+
+    def test_it_keeps_a_formula_out_of_the_error_workbook(self, cast: Cast, tree: Tree, media: Path):
+        # A leading space hid the formula from the check; the problem then quoted the text into the workbook.
+        evil = ' =HYPERLINK("http://evil.example/x","点击")'
+        path = write(media, tree_rows(r1c1=evil))
+        errors = media / "errors.xlsx"
+        result = ledgers.import_tree(another_campaign(cast), path, actor=cast.director, error_path=errors)
+        assert not result.applied
+        formula = "This cell holds a formula; paste its value instead (Paste Special → Values)."
+        assert (2, "Assessment item", formula) in problems(result)
+        with zipfile.ZipFile(errors) as archive:
+            assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
+
     def test_it_refuses_a_standards_own_cells_merged_over_two_rows(self, cast: Cast, media: Path):
         campaign = another_campaign(cast, total=None)
         path = write(media, tree_rows(r1c7=None, r1c8=None, r3c8=None), merges=("E2:E3",))
@@ -514,6 +586,24 @@ class IndicatorPageTests:
         rows = list(openpyxl.load_workbook(io.BytesIO(b"".join(errors.streaming_content))).active.values)
         assert (3, "Assessment method", "Say how the standard is assessed.") in rows
         untouched.check()
+
+    def test_it_refuses_a_body_too_large_before_reading_it(self, cast: Cast, tree: Tree, settings, monkeypatch):
+        settings.IMPORT_MAX_MB = 1
+        parsed: list[int] = []
+        parse = multipartparser.MultiPartParser.parse
+        monkeypatch.setattr(multipartparser.MultiPartParser, "parse", lambda self: parsed.append(1) or parse(self))
+        untouched = Untouched(tree.campaign)
+        response = self.upload(cast, tree, b"PK" + b"0" * (2 * 2**20))
+        assert response.status_code == 413
+        assert "The file is too large: at most 1 MB can be imported at once." in response.content.decode()
+        assert parsed == [] and not ImportJob.objects.exists()
+        untouched.check()
+
+    def test_it_checks_the_csrf_token_after_the_size(self, cast: Cast, tree: Tree):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(cast.director)
+        response = client.post(self.url(tree), {"file": SimpleUploadedFile("测评体系.xlsx", workbook(tree_rows()))})
+        assert response.status_code == 403 and not ImportJob.objects.exists()
 
     def test_it_says_why_a_file_cannot_be_read(self, cast: Cast, tree: Tree):
         response = self.upload(cast, tree, b"plain text")

@@ -111,6 +111,14 @@ class CellTests:
         assert "formula" in result.errors[0].message.lower() or "公式" in result.errors[0].message
         assert ledger.written == []
 
+    @pytest.mark.parametrize("cell", [" =1+2", '\u3000=HYPERLINK("http://x.example")', "＝1+2"])
+    def test_it_refuses_a_formula_behind_spaces_or_in_full_width(self, tmp_path, cell) -> None:
+        # The cell is read stripped and folded: these would be kept as "=..." text otherwise.
+        ledger, result = probe(tmp_path, [["A1", None, None, None, cell], [cell]])
+        assert [(e.row, e.column) for e in result.errors] == [(2, "Note"), (3, "Code")]
+        assert all("formula" in e.message.lower() or "公式" in e.message for e in result.errors)
+        assert ledger.written == []
+
     def test_it_refuses_a_long_number_excel_has_shortened(self, tmp_path) -> None:
         ledger, result = probe(tmp_path, [[410105199001011234]])
         assert result.errors[0].column == "Code"
@@ -251,6 +259,15 @@ class ErrorWorkbookTests:
         assert lines[1][1] == str(COMPOUNDS.columns[2].header)
         assert {line[1] for line in lines[2:]} == {str(COMPOUNDS.columns[1].header), str(COMPOUNDS.columns[4].header)}
         assert all(line[2] for line in lines[1:])
+
+    def test_it_writes_a_message_that_looks_like_a_formula_as_text(self, tmp_path) -> None:
+        # Messages may quote the file ("=HYPERLINK(...)" has 5 points ...): Excel must show them, not run them.
+        message = '=HYPERLINK("http://evil.example/x","点击") has 5 points'
+        path = ledgers.write_errors([ledgers.RowError(2, "=Item", message)], tmp_path / "errors.xlsx")
+        with zipfile.ZipFile(path) as archive:
+            assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
+        lines = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
+        assert lines[1] == (2, "=Item", message)
 
     def test_no_error_workbook_without_errors(self, cast, tmp_path) -> None:
         errors = tmp_path / "errors.xlsx"
