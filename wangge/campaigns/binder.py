@@ -223,7 +223,7 @@ def _contents_workbook(roots: list[Node], states: dict[int, StandardState], coun
                     enum_label(Method, indicator.method),
                     _number(indicator.points),
                     _number(state.score) if state else None,
-                    f"{state.evidence if state else 0}/{indicator.evidence_required}",
+                    f"{state.evidence if state else 0}/{state.required if state else indicator.evidence_required}",
                     _yes(bool(state and state.complete)),
                     _persons(state),
                     counts.get(indicator.pk, 0),
@@ -289,7 +289,7 @@ def _item_workbook(item: Node, states: dict[int, StandardState], placed: dict[in
                 enum_label(Method, standard.method),
                 _number(standard.points),
                 _number(state.score) if state else None,
-                f"{state.evidence if state else 0}/{standard.evidence_required}",
+                f"{state.evidence if state else 0}/{state.required if state else standard.evidence_required}",
                 _yes(bool(state and state.complete)),
                 _persons(state),
             ]
@@ -356,7 +356,9 @@ def build(user: User, campaign: Campaign, *, as_of: datetime.date | None = None)
     try:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             top = Folder()
-            contents = top.take(f"{0:0{width}d} {_('Contents')}", ".xlsx")
+            # Outside the f-string: xgettext does not read calls inside one.
+            contents_name = _("Contents")
+            contents = top.take(f"{0:0{width}d} {contents_name}", ".xlsx")
             _write_bytes(archive, contents, _contents_workbook(roots, states, counts), stamp)
             for position, item in enumerate(roots, start=1):
                 stem = f"{position:0{width}d} {safe_name(item.indicator.text, ITEM_NAME)}"

@@ -69,6 +69,7 @@ class LedgerStandard:
     areas: list[AssignmentState]
     evidence: int
     complete: bool
+    required: int  # in the chosen area, or in all the areas the standard is assigned to
 
     @property
     def indicator(self) -> Indicator:
@@ -137,16 +138,17 @@ def ledger(
                 mine = pieces.get(node.indicator.pk, [])
                 if area is not None:
                     # Everything filed in an area the user may choose is theirs to see: the count is exact.
-                    count, complete = len(mine), len(mine) >= node.indicator.evidence_required
+                    required = node.indicator.evidence_required
+                    count, complete = len(mine), len(mine) >= required
                 else:
-                    count, complete = state.evidence, state.complete
+                    count, complete, required = state.evidence, state.complete, state.required
                 shown = [piece for piece in mine if not kind or piece.kind == kind]
                 if (incomplete and complete) or (kind and not shown):
                     continue
                 areas = [row for row in state.assignments if _visible(user, row.assignment.area.path)]
                 if area is not None:
                     areas = [row for row in areas if row.assignment.area_id == area.pk]
-                group.standards.append(LedgerStandard(state, shown, areas, count, complete))
+                group.standards.append(LedgerStandard(state, shown, areas, count, complete, required))
                 result.standards += 1
                 result.complete += int(complete)
                 result.pieces += len(shown)

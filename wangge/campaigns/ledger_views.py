@@ -79,7 +79,7 @@ def indicator_template(request: HttpRequest) -> HttpResponse:
     """The template of an indicator system: headers, drop-downs, notes and a small example that imports."""
     buffer = io.BytesIO()
     ledgers.template_workbook().save(buffer)
-    name = f"{_('Indicator system template')}.xlsx"
+    name = _("Indicator system template") + ".xlsx"
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = (
         f"attachment; filename=\"indicators-template.xlsx\"; filename*=utf-8''{quote(name)}"
@@ -104,7 +104,7 @@ def indicator_export(request: HttpRequest, pk: int) -> FileResponse:
     return _download(
         path,
         content_type=XLSX,
-        name=f"{stem} {_('Indicator system')} {_stamp()}.xlsx",
+        name=" ".join((stem, _("Indicator system"), _stamp())) + ".xlsx",
         fallback=f"indicators-{campaign.pk}-{_stamp()}.xlsx",
     )
 
@@ -155,6 +155,6 @@ def binder(request: HttpRequest, pk: int) -> FileResponse:
     return _download(
         made.path,
         content_type=ZIP,
-        name=f"{stem} {_('assessment binder')} {_stamp()}.zip",
+        name=" ".join((stem, _("assessment binder"), _stamp())) + ".zip",
         fallback=f"binder-{campaign.pk}-{_stamp()}.zip",
     )

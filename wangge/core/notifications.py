@@ -217,7 +217,7 @@ def wecom_message(notification: Notification) -> dict[str, Any]:
     if notification.body:
         lines.append(_quoted(notification.body))
     if link := _absolute(notification.link):
-        lines.append(f"[{_('View details')}]({link})")
+        lines.append("[" + _("View details") + f"]({link})")
     return {"msgtype": "markdown", "markdown": {"content": "\n".join(lines)}}
 
 
@@ -227,7 +227,7 @@ def dingtalk_message(notification: Notification) -> dict[str, Any]:
     if notification.body:
         lines.append(_quoted(notification.body))
     if link := _absolute(notification.link):
-        lines.append(f"\n[{_('View details')}]({link})")
+        lines.append("\n[" + _("View details") + f"]({link})")
     return {"msgtype": "markdown", "markdown": {"title": notification.subject, "text": "\n".join(lines)}}
 
 
