@@ -40,7 +40,7 @@ from wangge.accounts.models import User
 from wangge.accounts.roles import CAMPAIGN_VIEW_ROLES, INSPECT_ROLES
 from wangge.campaigns import filters, selectors, services
 from wangge.campaigns.evidence_forms import LINK_OUTSIDE
-from wangge.campaigns.evidence_views import body_too_large, evidence_body_limit, evidence_too_large_message
+from wangge.campaigns.evidence_views import evidence_body_limit, evidence_too_large_message
 from wangge.campaigns.models import (
     LINK_FIELDS,
     Campaign,
@@ -58,19 +58,17 @@ from wangge.campaigns.models import (
     TaskStatus,
     WorkPlan,
 )
-from wangge.cases.api import _DETAIL, _FIELDS, ERRORS
+from wangge.cases.api import _DETAIL, _FIELDS, ERRORS, TOO_LARGE
 from wangge.cases.models import Case
 from wangge.core.api import CodeRelatedField
+from wangge.core.bodylimit import BodyLimitMixin
 from wangge.core.validators import validate_calendar_date
 from wangge.inspections.models import Inspection
 from wangge.territory.models import Area, AreaKind, Compound, LeadershipMember, Position
 
 NOT_FOUND = {404: OpenApiResponse(_DETAIL, description="No such record (or not in the caller's campaigns).")}
 NO_PAGE = {404: OpenApiResponse(_DETAIL, description="No such page.")}
-TOO_LARGE = {413: OpenApiResponse(_DETAIL, description="The request body is over the size limit; nothing was read.")}
 MAX_ID = 2**31
-# A write that carries no file (a task's report, a withdrawal) is far smaller than this.
-MAX_BODY = 1024 * 1024
 
 
 # Access
@@ -87,30 +85,6 @@ class WorksOnCampaigns(permissions.BasePermission):
 
 
 PERMISSIONS = [permissions.IsAuthenticated, HasOfficeRole, WorksOnCampaigns]
-
-
-class BodyTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = gettext_lazy("The request is too large.")
-    default_code = "too_large"
-
-
-class BodyLimitMixin:
-    """Refuse a POST whose announced body is over `body_limit(action)` bytes with 413, before authentication: the
-    session's CSRF check and the parsers would read (and spool to disk) the whole upload first."""
-
-    action: str | None
-
-    def body_limit(self, action: str | None) -> tuple[int, str]:
-        """The largest body the action takes, and what a larger one is told."""
-        return MAX_BODY, _("The request is too large.")
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        if request.method == "POST":
-            limit, message = self.body_limit(self.action)
-            if body_too_large(request, limit):
-                raise BodyTooLarge(message)
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
 
 
 class ListFiltersMixin:

@@ -8,7 +8,6 @@ for the field roles in the areas they work in; withdrawing is the filer's or the
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
 from pathlib import PurePath
 from typing import Any
 
@@ -19,7 +18,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from wangge.accounts.models import User
@@ -37,6 +35,7 @@ from wangge.campaigns.models import Campaign, CampaignStatus, Evidence, Evidence
 from wangge.campaigns.selectors import AssignmentState, Node, StandardState
 from wangge.campaigns.views import campaign_page
 from wangge.cases.models import Case
+from wangge.core.bodylimit import body_limit
 from wangge.core.htmx import partial_or_page
 from wangge.core.scoping import get_for_user
 from wangge.territory.models import Area
@@ -182,16 +181,7 @@ def evidence_list(request: HttpRequest, pk: int) -> HttpResponse:
 # Filing
 
 
-def body_too_large(request: HttpRequest, limit: int) -> bool:
-    """Whether the request announces a body (Content-Length) of more than `limit` bytes; nothing is read."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return length > limit
-
-
-def evidence_body_limit() -> int:
+def evidence_body_limit(**_view_kwargs: Any) -> int:
     """The largest request that files one piece of evidence: the larger file limit, the minutes and the form."""
     return max(settings.EVIDENCE_MAX_BYTES, settings.PHOTO_MAX_BYTES) + FORM_OVERHEAD
 
@@ -202,25 +192,13 @@ def evidence_too_large_message() -> str:
     return _("This file is too large (at most %(mb)d MB).") % {"mb": largest // 2**20}
 
 
-def body_limit(
-    limit: Callable[[], int], message: Callable[[], str]
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Refuse a request body over `limit()` bytes (413, saying `message()`) before anything reads it, then check
-    CSRF as usual. The view must be exempt from the CSRF middleware, which would read (and spool to disk) the
-    whole upload first: decorate it with `csrf_exempt` outermost."""
+def refused_as_too_large(message: Callable[[], str]) -> Callable[[HttpRequest], HttpResponse]:
+    """The answer to a body over the limit (413): a page saying `message()`."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        protected = csrf_protect(view)
+    def refuse(request: HttpRequest) -> HttpResponse:
+        return render(request, "campaigns/evidence_refused.html", {"message": message()}, status=413)
 
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if body_too_large(request, limit()):
-                return render(request, "campaigns/evidence_refused.html", {"message": message()}, status=413)
-            return protected(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+    return refuse
 
 
 def _initial(request: HttpRequest, user: User, campaign: Campaign) -> dict[str, Any]:
@@ -239,9 +217,8 @@ def _initial(request: HttpRequest, user: User, campaign: Campaign) -> dict[str, 
     return initial
 
 
-@csrf_exempt
 @campaign_page
-@body_limit(evidence_body_limit, evidence_too_large_message)
+@body_limit(evidence_body_limit, refused_as_too_large(evidence_too_large_message))
 def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
     """File a piece of evidence against a standard for one of the user's areas; a refusal writes nothing."""
     user = request.user

@@ -17,14 +17,14 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.csrf import csrf_exempt
 
 from wangge.campaigns import binder as binders
 from wangge.campaigns import ledgers, selectors
-from wangge.campaigns.evidence_views import body_limit
+from wangge.campaigns.evidence_views import refused_as_too_large
 from wangge.campaigns.models import Indicator, Level
 from wangge.campaigns.views import campaign_page
 from wangge.core import audit
+from wangge.core.bodylimit import body_limit
 from wangge.core.ledger_views import FORM_OVERHEAD
 from wangge.core.models import ImportStatus
 
@@ -32,7 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP = "application/zip"
 
 
-def import_body_limit() -> int:
+def import_body_limit(**_view_kwargs: Any) -> int:
     """The largest request the import takes: one workbook of the import limit, and the form around it."""
     return settings.IMPORT_MAX_MB * 1024 * 1024 + FORM_OVERHEAD
 
@@ -109,9 +109,8 @@ def indicator_export(request: HttpRequest, pk: int) -> FileResponse:
     )
 
 
-@csrf_exempt
 @campaign_page
-@body_limit(import_body_limit, import_too_large_message)
+@body_limit(import_body_limit, refused_as_too_large(import_too_large_message))
 def indicator_import(request: HttpRequest, pk: int) -> HttpResponse:
     """The import page: a workbook replaces the campaign's indicator system, or nothing changes and every
     problem is listed (with the error workbook to download)."""

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +43,7 @@ from wangge.cases.models import (
     State,
 )
 from wangge.core.api import ScopedPersonField, ScopedViewSetMixin
+from wangge.core.bodylimit import API_MAX_BODY, BodyLimitMixin
 from wangge.core.pii import masked
 from wangge.core.validators import validate_calendar_date
 from wangge.territory import selectors as territory_selectors
@@ -76,6 +78,7 @@ ERRORS: dict[int, OpenApiResponse] = {
     403: OpenApiResponse(_DETAIL, description="The caller's role does not allow this."),
 }
 NOT_FOUND = {404: OpenApiResponse(_DETAIL, description="No such case in the caller's areas.")}
+TOO_LARGE = {413: OpenApiResponse(_DETAIL, description="The request body is over the size limit; nothing was read.")}
 
 
 # Reading
@@ -476,7 +479,7 @@ def _transition_endpoint(name: str) -> Callable[..., Response]:
         summary=str(transition.label),
         description=_describe(transition),
         request=request_schema,
-        responses={200: CaseDetailSerializer, 400: _FIELDS, **ERRORS, **NOT_FOUND, 409: _DETAIL},
+        responses={200: CaseDetailSerializer, 400: _FIELDS, **ERRORS, **NOT_FOUND, 409: _DETAIL, **TOO_LARGE},
     )(endpoint)
 
 
@@ -487,7 +490,7 @@ NO_PAGE = {404: OpenApiResponse(_DETAIL, description="No such page.")}
     list=extend_schema(responses={200: CaseListSerializer, 400: _FIELDS, **ERRORS, **NO_PAGE}),
     retrieve=extend_schema(responses={200: CaseDetailSerializer, **ERRORS, **NOT_FOUND}),
 )
-class CaseViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CaseViewSet(BodyLimitMixin, ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Cases in the caller's areas. POST reports one; `POST {number}/{action}/` takes a step of the loop."""
 
     queryset = Case.objects.all()
@@ -501,6 +504,16 @@ class CaseViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         return CaseListSerializer if self.action == "list" else CaseDetailSerializer
+
+    def body_limit(self, action: str | None) -> tuple[int, str]:
+        """A report and the handling step may carry photos; the other steps carry text only."""
+        if action in {"create", "act_handle"}:
+            limit = services.MAX_PHOTOS * settings.PHOTO_MAX_BYTES + API_MAX_BODY
+            return limit, _("The upload is too large: at most %(n)d photos of %(mb)d MB each.") % {
+                "n": services.MAX_PHOTOS,
+                "mb": settings.PHOTO_MAX_BYTES // 2**20,
+            }
+        return super().body_limit(action)
 
     def get_object(self) -> Case:
         # A case number is digits; anything else names no case and never reaches the database
@@ -525,6 +538,7 @@ class CaseViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
             200: OpenApiResponse(CaseDetailSerializer, description="A retry: the case the same key made before."),
             400: _FIELDS,
             **ERRORS,
+            **TOO_LARGE,
         },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

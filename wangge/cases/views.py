@@ -5,8 +5,6 @@ their role does not allow is 403. Residents' pages (/p/) need no sign-in and sho
 """
 
 import datetime
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +18,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from wangge.accounts.access import office_page
 from wangge.accounts.models import User
@@ -38,6 +35,7 @@ from wangge.cases.models import (
     State,
 )
 from wangge.core import audit, ledger_views
+from wangge.core.bodylimit import body_limit
 from wangge.core.coords import from_wgs84, polygon_from_wgs84
 from wangge.core.htmx import partial_or_page
 from wangge.core.pii import masked
@@ -77,34 +75,20 @@ STEP_OF = {
 }
 
 
-def _max_body() -> int:
+def _max_body(**_view_kwargs: Any) -> int:
     """The largest request a report or an action can need: six photos at the size limit, and the text."""
     return services.MAX_PHOTOS * settings.PHOTO_MAX_BYTES + 1024 * 1024
 
 
-def _body_limit(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Refuse a request body that is too large, before anything reads it, then check CSRF as usual.
+def _refuse_upload(request: HttpRequest) -> HttpResponse:
+    message = _("The upload is too large: at most %(n)d photos of %(mb)d MB each.") % {
+        "n": services.MAX_PHOTOS,
+        "mb": settings.PHOTO_MAX_BYTES // 2**20,
+    }
+    return render(request, "cases/refused.html", {"message": message}, status=413)
 
-    CsrfViewMiddleware would read the form (and spool every upload to disk) before the view runs; so the
-    view is exempt from the middleware and protected here instead, right after the size check.
-    """
-    protected = csrf_protect(view)
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > _max_body():
-            message = _("The upload is too large: at most %(n)d photos of %(mb)d MB each.") % {
-                "n": services.MAX_PHOTOS,
-                "mb": settings.PHOTO_MAX_BYTES // 2**20,
-            }
-            return render(request, "cases/refused.html", {"message": message}, status=413)
-        return protected(request, *args, **kwargs)
-
-    return csrf_exempt(wrapped)
+_body_limit = body_limit(_max_body, _refuse_upload)
 
 
 def _reverse_or_empty(name: str, *args: Any) -> str:
@@ -509,7 +493,14 @@ def public_report(request: HttpRequest, code: str) -> HttpResponse:
         form = forms.PublicReportForm(category_code=request.GET.get("category", ""))
     given = request.POST if request.method == "POST" else request.GET
     similar = _similar_open(form.category, compound, _float(given.get("longitude")), _float(given.get("latitude")))
-    context = {"compound": compound, "community": compound.area.parent, "form": form, "similar": similar}
+    # The chosen category by its own name: in a template `form.category` is the form's field, not the category.
+    context = {
+        "compound": compound,
+        "community": compound.area.parent,
+        "form": form,
+        "category": form.category,
+        "similar": similar,
+    }
     if request.htmx and request.method == "GET" and "category" in request.GET:
         return render(request, "cases/partials/public_category.html", context)
     response = render(request, "cases/public_report.html", context, status=status)

@@ -21,10 +21,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from wangge.core import audit, ledgers, tasks
+from wangge.core.bodylimit import body_limit
 from wangge.core.htmx import wants_partial
 from wangge.core.models import ImportJob
 
@@ -66,25 +66,15 @@ def _too_large_message() -> str:
     }
 
 
-def _upload_limit(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Refuse an upload over the size limit before its body is read (and spooled to disk), then check CSRF.
+def _upload_body_limit(**_view_kwargs: Any) -> int:
+    return _limit_mb() * 1024 * 1024 + FORM_OVERHEAD
 
-    CsrfViewMiddleware would read the whole form first; so the view is exempt from it and protected here,
-    right after the size check.
-    """
-    protected = csrf_protect(view)
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > _limit_mb() * 1024 * 1024 + FORM_OVERHEAD:
-            return _index(request, status=413, refused=_too_large_message())
-        return protected(request, *args, **kwargs)
+def _refuse_upload(request: HttpRequest) -> HttpResponse:
+    return _index(request, status=413, refused=_too_large_message())
 
-    return csrf_exempt(wrapped)
+
+_upload_limit = body_limit(_upload_body_limit, _refuse_upload)
 
 
 class ImportForm(forms.Form):

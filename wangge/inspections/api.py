@@ -9,6 +9,7 @@ named `photo_<item code>`, with the answers as a JSON-encoded `answers` field; a
 import json
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,8 +30,9 @@ from rest_framework.response import Response
 from wangge.accounts.models import User
 from wangge.accounts.roles import INSPECT_ROLES
 from wangge.cases import services as case_services
-from wangge.cases.api import _DETAIL, _FIELDS, ERRORS
+from wangge.cases.api import _DETAIL, _FIELDS, ERRORS, TOO_LARGE
 from wangge.cases.filters import day_start
+from wangge.core.bodylimit import API_MAX_BODY, BodyLimitMixin
 from wangge.core.validators import validate_calendar_date
 from wangge.inspections import selectors, services
 from wangge.inspections.models import (
@@ -371,7 +373,7 @@ def _place_for(user: User, target: str, code: str) -> Compound | Shop | Building
     list=extend_schema(responses={200: InspectionSerializer, 400: _FIELDS, **ERRORS, **NO_PAGE}),
     retrieve=extend_schema(responses={200: InspectionSerializer, **ERRORS, **NOT_FOUND}),
 )
-class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class InspectionViewSet(BodyLimitMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Inspections in the caller's areas, newest first, with their findings. POST records one."""
 
     serializer_class = InspectionSerializer
@@ -394,6 +396,15 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             raise exceptions.NotFound()
         return super().get_object()
 
+    def body_limit(self, action: str | None) -> tuple[int, str]:
+        """An inspection carries one photo per failed item at most (of the longest checklist in use)."""
+        if action == "create":
+            limit = selectors.most_photos() * settings.PHOTO_MAX_BYTES + API_MAX_BODY
+            return limit, _(
+                "The upload is too large: an inspection takes one photo of at most %(mb)d MB for each failed item."
+            ) % {"mb": settings.PHOTO_MAX_BYTES // 2**20}
+        return super().body_limit(action)
+
     @extend_schema(
         request={
             "application/json": InspectionCreateSerializer,
@@ -407,6 +418,7 @@ class InspectionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             400: _FIELDS,
             **ERRORS,
             404: OpenApiResponse(_DETAIL, description="No such place in the caller's areas."),
+            **TOO_LARGE,
         },
         description=(
             "Record an inspection through the service: every item of the checklist that applies to the place "

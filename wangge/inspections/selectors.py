@@ -849,3 +849,12 @@ def effective_periods(schedules: list[Schedule], names: dict[str, str]) -> list[
     for (target, trade), period in sorted(book.by_trade.items()):
         rows.append(EffectivePeriod(target=target, period=period, default=False, trade=names.get(trade, trade)))
     return rows
+
+
+def most_photos(target: str | None = None) -> int:
+    """The most photos one inspection can carry: one per item of the longest published checklist (for a target, or
+    of any), so an upload can be refused by its size before it is read."""
+    checklists = Checklist.objects.filter(status=ChecklistStatus.PUBLISHED)
+    if target is not None:
+        checklists = checklists.filter(target=target)
+    return max([1, *checklists.annotate(n=Count("items")).values_list("n", flat=True)])

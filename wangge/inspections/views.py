@@ -5,9 +5,7 @@ role that does not inspect (an auditor, a building leader) may read the records 
 """
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -20,13 +18,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from wangge.accounts.access import office_page
 from wangge.accounts.models import User
 from wangge.accounts.roles import INSPECT_ROLES, Action
 from wangge.cases.models import OPEN_STATES, Case, Source
 from wangge.core import ledger_views
+from wangge.core.bodylimit import body_limit
 from wangge.core.htmx import partial_or_page, wants_partial
 from wangge.core.scoping import get_for_user
 from wangge.inspections import filters, ledgers, selectors, services
@@ -126,38 +124,20 @@ def _open_cases_by_item(place: Place, items: list[ChecklistItem]) -> dict[str, l
 # Inspecting
 
 
-def _max_body(target: str) -> int:
+def _max_body(target: str = "", **_view_kwargs: Any) -> int:
     """The largest request an inspection can need: one photo per item of the longest checklist, and the text."""
-    counts = (
-        Checklist.objects.filter(status=ChecklistStatus.PUBLISHED, target=target)
-        .annotate(n=Count("items"))
-        .values_list("n", flat=True)
-    )
-    return max([1, *counts]) * settings.PHOTO_MAX_BYTES + FORM_OVERHEAD
+    return selectors.most_photos(target) * settings.PHOTO_MAX_BYTES + FORM_OVERHEAD
 
 
-def _body_limit(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Refuse a request body that is too large, before anything reads it, then check CSRF as usual.
+def _refuse_upload(request: HttpRequest) -> HttpResponse:
+    message = _("The upload is too large: an inspection takes one photo of at most %(mb)d MB for each failed item.") % {
+        "mb": settings.PHOTO_MAX_BYTES // 2**20
+    }
+    return render(request, "cases/refused.html", {"message": message}, status=413)
 
-    CsrfViewMiddleware would read the form (and spool every upload to disk) before the view runs; so the
-    view is exempt from the middleware (see `inspection_create`) and protected here, after the size check.
-    """
-    protected = csrf_protect(view)
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > FORM_OVERHEAD and length > _max_body(kwargs.get("target", "")):
-            message = _(
-                "The upload is too large: an inspection takes one photo of at most %(mb)d MB for each failed item."
-            ) % {"mb": settings.PHOTO_MAX_BYTES // 2**20}
-            return render(request, "cases/refused.html", {"message": message}, status=413)
-        return protected(request, *args, **kwargs)
-
-    return wrapped
+# An ordinary form needs no limit worked out (that takes a query): only bodies over the text's share do.
+_body_limit = body_limit(_max_body, _refuse_upload, floor=FORM_OVERHEAD)
 
 
 def _chosen_checklist(request: HttpRequest, target: str, in_use: list[Checklist], community: Area) -> Checklist | None:
@@ -193,7 +173,6 @@ def _summary(inspection: Inspection, outcome: Outcome) -> str:
     }
 
 
-@csrf_exempt
 @office_page
 @_body_limit
 def inspection_create(request: HttpRequest, target: str, code: str) -> HttpResponse:
