@@ -315,11 +315,36 @@ def responsible_for_compounds(compounds: list[Compound]) -> dict[int, list[Assig
 
 def grid_leaders(grid: Area) -> list[User]:
     """Who holds the grid-leader role for this grid."""
+    return _grid_staff(grid, "grid_leader")
+
+
+def grid_workers(grid: Area) -> list[User]:
+    """Who holds the grid-worker role for this grid."""
+    return _grid_staff(grid, "grid_worker")
+
+
+def _grid_staff(grid: Area, role: str) -> list[User]:
     return list(
         User.objects.filter(
-            is_active=True, memberships__active=True, memberships__role="grid_leader", memberships__scope_path=grid.path
-        ).distinct()
+            is_active=True, memberships__active=True, memberships__role=role, memberships__scope_path=grid.path
+        )
+        .distinct()
+        .order_by("id")
     )
+
+
+def responsible_for_buildings(compound: Compound) -> list[tuple[Building, list[Assignment]]]:
+    """Each building of the compound with its active assignments (a building leader, most often), in one query;
+    buildings nobody answers for are left out."""
+    assignments = (
+        Assignment.objects.filter(active=True, building__compound=compound)
+        .select_related("person", "building")
+        .order_by("building__code", "id")
+    )
+    found: dict[int, tuple[Building, list[Assignment]]] = {}
+    for assignment in assignments:
+        found.setdefault(assignment.building_id, (assignment.building, []))[1].append(assignment)
+    return list(found.values())
 
 
 def published_group(community: Area) -> tuple[LeadershipGroup | None, list[LeadershipMember]]:

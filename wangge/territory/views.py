@@ -419,7 +419,7 @@ def coverage_export(request: HttpRequest) -> HttpResponse:
     for entry in report:
         summary.append([entry.grid.code, entry.grid.name, entry.place_count, entry.unassigned_count])
     sheet = workbook.create_sheet(_("Unassigned places"))
-    sheet.append([_("Grid code"), _("Grid"), _("Kind of place"), _("Code"), _("Name")])
+    sheet.append([_("Grid code"), _("Grid"), _("Kind of place"), _("Code"), _("Place name")])
     kind_names = {
         "compound": _("compound"),
         "building": _("building"),
@@ -441,7 +441,7 @@ def coverage_export(request: HttpRequest) -> HttpResponse:
                 )
     for gap in selectors.coverage_gaps():
         gap_sheet = workbook.create_sheet(str(gap.label)[:31])
-        gap_sheet.append([_("Grid code"), _("Grid"), _("Code"), _("Name")])
+        gap_sheet.append([_("Grid code"), _("Grid"), _("Code"), _("Place name")])
         for entry in report:
             for row in entry.gaps.get(gap.name, []):
                 gap_sheet.append([entry.grid.code, entry.grid.name, row.code, str(row)])
@@ -459,7 +459,8 @@ def coverage_export(request: HttpRequest) -> HttpResponse:
 
 
 def _notice_facts(compound: Compound) -> dict[str, Any]:
-    """What is published about a compound (公示): grid, leaders, responsible persons, leadership group."""
+    """What is published about a compound (公示): grid, grid staff, who answers for the compound and for each of
+    its buildings, leadership group."""
     grid = compound.area
     community = grid.parent
     group, members = selectors.published_group(community)
@@ -468,7 +469,9 @@ def _notice_facts(compound: Compound) -> dict[str, Any]:
         "grid": grid,
         "community": community,
         "grid_leaders": selectors.grid_leaders(grid),
+        "grid_workers": selectors.grid_workers(grid),
         "responsible": selectors.responsible_for(compound),
+        "buildings": selectors.responsible_for_buildings(compound),
         "group": group,
         "members": members,
         # What other apps publish about the compound (a running campaign's responsible persons, ...).

@@ -508,6 +508,18 @@ class PublicCompoundPageTests:
         assert "/coverage/" not in content
         assert "/shops/" not in content
 
+    def test_it_names_the_grid_worker_and_who_answers_for_each_building(self, cast):
+        services.assignment_create(actor=None, person=cast.building_leader, place=cast.building1, duty="楼栋长")
+        content = text(cast.client(None).get("/p/c/T-C01/"))
+        assert "网格员丙" in content
+        assert "各楼栋责任人" in content and "一号楼：楼栋长丁（楼栋长）" in content
+
+    def test_it_says_so_when_nobody_answers_for_the_compound(self, cast):
+        content = text(cast.client(None).get("/p/c/T-C02/"))
+        assert "暂未落实，请联系社区居委会" in content
+        # No building of T-C02 has anyone, so the building line is left out rather than printed empty.
+        assert "各楼栋责任人" not in content
+
 
 def _add_places(cast, start: int, count: int) -> None:
     """`count` more of every kind of place in grid 1, numbered from `start`."""
