@@ -11,6 +11,7 @@ an assessment does not give points for what cannot be shown.
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -105,9 +106,14 @@ class Node:
 
 def tree(campaign: Campaign) -> list[Node]:
     """The campaign's items, each with its contents and their standards, in order (one query)."""
+    indicators = Indicator.objects.filter(campaign=campaign).select_related("case_category").order_by("order", "id")
+    return _tree_of(indicators)
+
+
+def _tree_of(indicators: Iterable[Indicator]) -> list[Node]:
+    """The tree of one campaign's indicators, given in order."""
     nodes: dict[int, Node] = {}
     roots: list[Node] = []
-    indicators = Indicator.objects.filter(campaign=campaign).select_related("case_category").order_by("order", "id")
     for indicator in indicators:
         nodes[indicator.pk] = Node(indicator)
     for node in nodes.values():
@@ -331,10 +337,34 @@ def _quantized(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(CENT, ROUND_HALF_UP)
 
 
-def _evidence_counts(campaign: Campaign, as_of: datetime.date) -> dict[tuple[int, int], int]:
+@dataclass
+class _Read:
+    """What the scores of some campaigns are worked out from, read once for all of them (a list page's)."""
+
+    indicators: dict[int, list[Indicator]]  # per campaign, in order
+    evidence: dict[tuple[int, int], int]  # per (standard, area)
+    assignments: dict[int, list[IndicatorAssignment]]  # per standard, by area
+
+    @classmethod
+    def of(cls, campaigns: list[Campaign], as_of: datetime.date) -> "_Read":
+        indicators: dict[int, list[Indicator]] = {campaign.pk: [] for campaign in campaigns}
+        rows = Indicator.objects.filter(campaign__in=campaigns).select_related("case_category").order_by("order", "id")
+        for indicator in rows:
+            indicators[indicator.campaign_id].append(indicator)
+        assignments: dict[int, list[IndicatorAssignment]] = defaultdict(list)
+        for assignment in (
+            IndicatorAssignment.objects.filter(indicator__campaign__in=campaigns)
+            .select_related("area", "person")
+            .order_by("area__path")
+        ):
+            assignments[assignment.indicator_id].append(assignment)
+        return cls(indicators, _evidence_counts(campaigns, as_of), assignments)
+
+
+def _evidence_counts(campaigns: list[Campaign], as_of: datetime.date) -> dict[tuple[int, int], int]:
     rows = (
         Evidence.objects.current()
-        .filter(indicator__campaign=campaign, occurred_on__lte=as_of)
+        .filter(indicator__campaign__in=campaigns, occurred_on__lte=as_of)
         .values("indicator_id", "area_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -342,21 +372,16 @@ def _evidence_counts(campaign: Campaign, as_of: datetime.date) -> dict[tuple[int
     return {(row["indicator_id"], row["area_id"]): row["n"] for row in rows}
 
 
-def standard_states(campaign: Campaign, *, as_of: datetime.date | None = None) -> list[StandardState]:
+def standard_states(
+    campaign: Campaign, *, as_of: datetime.date | None = None, read: _Read | None = None
+) -> list[StandardState]:
     """Every standard of the campaign with its scores and evidence, in the tree's order."""
     as_of = as_of or timezone.localdate()
     deriver = Deriver(campaign, as_of)
-    evidence = _evidence_counts(campaign, as_of)
-    by_indicator: dict[int, list[IndicatorAssignment]] = defaultdict(list)
-    assignments = (
-        IndicatorAssignment.objects.filter(indicator__campaign=campaign)
-        .select_related("area", "person")
-        .order_by("area__path")
-    )
-    for assignment in assignments:
-        by_indicator[assignment.indicator_id].append(assignment)
+    read = read or _Read.of([campaign], as_of)
+    evidence, by_indicator = read.evidence, read.assignments
     states = []
-    for indicator in flatten(tree(campaign)):
+    for indicator in flatten(_tree_of(read.indicators[campaign.pk])):
         if indicator.level != Level.STANDARD:
             continue
         required = indicator.evidence_required
@@ -384,11 +409,22 @@ def standard_states(campaign: Campaign, *, as_of: datetime.date | None = None) -
     return states
 
 
-def readiness(campaign: Campaign, *, as_of: datetime.date | None = None) -> Readiness:
+def readiness_of(campaigns: list[Campaign], *, as_of: datetime.date | None = None) -> list[Readiness]:
+    """The readiness of each of the campaigns (a list page's), their trees, assignments and evidence read at once.
+
+    Only the derived scores (inspections passed, cases closed) still cost an aggregate per campaign, area and kind.
+    """
+    as_of = as_of or timezone.localdate()
+    read = _Read.of(campaigns, as_of)
+    return [readiness(campaign, as_of=as_of, read=read) for campaign in campaigns]
+
+
+def readiness(campaign: Campaign, *, as_of: datetime.date | None = None, read: _Read | None = None) -> Readiness:
     """The campaign's readiness as of a day (today by default)."""
     as_of = as_of or timezone.localdate()
-    roots = tree(campaign)
-    states = standard_states(campaign, as_of=as_of)
+    read = read or _Read.of([campaign], as_of)
+    roots = _tree_of(read.indicators[campaign.pk])
+    states = standard_states(campaign, as_of=as_of, read=read)
     state_of = {state.indicator.pk: state for state in states}
     total = Progress("", campaign.name)
     items = []

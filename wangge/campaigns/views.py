@@ -65,9 +65,12 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     """The campaigns of the user's communities, newest first, each with its readiness."""
     campaigns = selectors.campaigns_for(request.user).order_by("-starts_on", "name", "pk")
     page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
-    # A readiness costs a few queries: worked out for the page's campaigns only, so a subdistrict's years of
-    # campaigns cost no more than one page of them.
-    rows = [(campaign, selectors.readiness(campaign).total) for campaign in page]
+    # Worked out for the page's campaigns only, so a subdistrict's years of campaigns cost no more than one page
+    # of them; their trees, assignments and evidence are read at once (readiness_of).
+    campaigns = list(page)
+    rows = [
+        (campaign, ready.total) for campaign, ready in zip(campaigns, selectors.readiness_of(campaigns), strict=True)
+    ]
     return render(
         request,
         "campaigns/campaign_list.html",
