@@ -1,0 +1,347 @@
+"""A community director's day in the browser, at a PC: the figures, the loop's indicators, coverage, a
+responsible person named, a resident's phone number seen once, a ledger exported.
+
+The director (主任甲) signs in to the overview of 俭学街社区, reads the case metrics of the last month (one case
+closed on time, one overdue: 结案率 50.0%), opens the coverage report (无遗漏无死角), names the grid worker of
+第二网格 responsible for compound T-C02 from it, looks up 王大明's phone number with a reason (and finds that in
+the access log of personal data), and exports the residents' ledger (masked). What the role must not do: open
+the neighbouring community's pages, which do not exist for them (404).
+
+The setup shared with the grid worker's and the auditor's journeys lives here: a family in grid 001, a
+resident of grid 002 and one next door; a grid worker of grid 002; two cases of the last days.
+"""
+
+import datetime
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+from playwright.sync_api import Download, Page, expect
+
+from conftest import Cast, build_cast
+from wangge.accounts import services as account_services
+from wangge.accounts.models import User
+from wangge.accounts.roles import Role
+from wangge.cases import services as case_services
+from wangge.cases.models import Case, Category
+from wangge.core.models import AuditEvent
+from wangge.core.pii import mask_name
+from wangge.core.validators import id_number_check_character
+from wangge.people import services as people_services
+from wangge.people.models import Resident
+from wangge.territory import selectors as territory_selectors
+from wangge.territory import services as territory_services
+from wangge.territory.models import Assignment
+
+from .browser import Viewport
+from .test_case_journey import open_case_list
+from .test_grid_leader_journey import open_nav_link, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+JOURNEY = "director"
+PHONE_NUMBER = "13812345678"
+REVEAL_REASON = "入户走访前核实联系电话"
+
+
+def made_up_id(birth: str, sequence: str) -> str:
+    """A valid, made-up ID number (GB 11643) of Jinshui district for a birth date YYYYMMDD."""
+    first17 = f"410105{birth}{sequence}"
+    return first17 + id_number_check_character(first17)
+
+
+@dataclass
+class Neighbourhood:
+    """What the journeys of this file and its neighbours find in the territory besides the fixed cast."""
+
+    adult: Resident  # 王大明, head of household H1 in dwelling 1-101 of compound T-C01 (grid 001)
+    child: Resident  # 王乐乐, same household
+    grid2: Resident  # 孙二, compound T-C02 (grid 002)
+    next_door: Resident  # 钱外, the neighbouring community
+    worker2: User  # 网格员辛, grid worker of grid 002
+    closed: Case  # 乱停乱放 at T-C01, reported 3 days ago, closed on time
+    overdue: Case  # 乱停乱放 at T-C02, dispatched 3 days ago to 网格员辛, 12 hours to handle: overdue
+
+
+def settle(cast: Cast) -> Neighbourhood:
+    """Residents, a second grid worker and two cases of the last days, made through the services."""
+    household = people_services.household_create(actor=None, dwelling=cast.dwellings[0], number="H1")
+    adult = people_services.resident_create(
+        actor=None,
+        name="王大明",
+        id_number=made_up_id("19800501", "123"),
+        phone=PHONE_NUMBER,
+        residence="registered",
+        dwelling=cast.dwellings[0],
+        household=household,
+        relation="head",
+        tags=["veteran"],
+        sensitive_tags=["disabled"],
+    )
+    child = people_services.resident_create(
+        actor=None,
+        name="王乐乐",
+        id_number=made_up_id("20180808", "246"),
+        residence="registered",
+        dwelling=cast.dwellings[0],
+        household=household,
+        relation="child",
+    )
+    c02_building = territory_services.building_create(
+        actor=None, code="T-C02-B1", name="二号院一号楼", compound=cast.compound2
+    )
+    c02_dwelling = territory_services.dwelling_create(actor=None, building=c02_building, number="301")
+    grid2 = people_services.resident_create(
+        actor=None,
+        name="孙二",
+        id_number=made_up_id("19650303", "331"),
+        phone="13700000002",
+        residence="permanent",
+        dwelling=c02_dwelling,
+    )
+    next_building = territory_services.building_create(
+        actor=None, code="N-C01-B1", name="邻里一号楼", compound=cast.next_compound
+    )
+    next_door = people_services.resident_create(
+        actor=None,
+        name="钱外",
+        id_number=made_up_id("19900909", "991"),
+        phone="13600000003",
+        residence="registered",
+        dwelling=territory_services.dwelling_create(actor=None, building=next_building, number="101"),
+    )
+    worker2 = account_services.user_create(actor=None, username="gridworker2", display_name="网格员辛")
+    territory_services.role_grant(actor=None, user=worker2, role=Role.GRID_WORKER, area=cast.grid2)
+
+    parking = Category.objects.get(code="E0505")  # 乱停乱放: 12 hours, no photo needed
+    start = timezone.now() - datetime.timedelta(days=3)
+    leader = cast.grid_leader
+
+    def step(case: Case, actor: User, action: str, hours: float, **data) -> Case:
+        return case_services.case_act(
+            actor=actor, case=case, action=action, now=start + datetime.timedelta(hours=hours), **data
+        )
+
+    closed = case_services.case_report(
+        actor=leader,
+        category=parking,
+        description="一号楼门口电动车乱停，堵住消防通道。",
+        source="patrol",
+        compound=cast.compound1,
+        now=start,
+    )
+    closed = step(closed, leader, "register", 0.1)
+    closed = step(closed, leader, "dispatch", 0.2, assignee=cast.grid_worker)
+    closed = step(closed, cast.grid_worker, "start", 1)
+    closed = step(closed, cast.grid_worker, "handle", 2, note="已劝离，车辆挪至非机动车棚。")
+    closed = step(closed, leader, "verify", 3)
+    closed = step(closed, leader, "close", 3.5)
+    overdue = case_services.case_report(
+        actor=cast.director,
+        category=parking,
+        description="二号院东门外机动车长期占道停放。",
+        source="patrol",
+        compound=cast.compound2,
+        now=start,
+    )
+    overdue = step(overdue, cast.director, "register", 0.1)
+    overdue = step(overdue, cast.director, "dispatch", 0.2, assignee=worker2)
+    return Neighbourhood(adult, child, grid2, next_door, worker2, closed, overdue)
+
+
+def csrf_token(page: Page) -> str:
+    """The CSRF token the page itself sends with htmx requests (base.html puts it in hx-headers)."""
+    return page.evaluate("() => JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
+
+
+def workbook_rows(download: Download) -> list[tuple]:
+    """Every row of every sheet of a downloaded workbook."""
+    book = load_workbook(io.BytesIO(Path(download.path()).read_bytes()), read_only=True)
+    return [row for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)]
+
+
+def open_menu_link(page: Page, viewport: Viewport, menu: str, href: str) -> None:
+    """A page under one of the main navigation's menus (人口, 巡查, 案件 …); on a phone they hide behind the toggler."""
+    if viewport.phone:
+        page.locator(".navbar-toggler").click()
+    page.locator("#mainnav .nav-link.dropdown-toggle", has_text=menu).click()
+    link = page.locator(f"#mainnav .dropdown-menu a[href='{href}']")
+    expect(link).to_be_visible()
+    link.click()
+    page.wait_for_url("**" + href)
+
+
+def open_nav_page(page: Page, viewport: Viewport, href: str) -> None:
+    """Follow a link of the main navigation (open_nav_link) and wait until its page has loaded."""
+    open_nav_link(page, viewport, href)
+    page.wait_for_url("**" + href)
+
+
+def wait_for_htmx(page: Page) -> None:
+    """Until htmx has swapped and settled whatever it was doing."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
+class DirectorJourneyTests:
+    def test_it_reads_the_figures_closes_a_coverage_gap_reveals_a_phone_once_and_exports_a_ledger(
+        self,
+        live_server,
+        page: Page,
+        viewport: Viewport,
+        screenshot: Callable[[str, str], Path],
+        fast_password_hashing: None,
+    ) -> None:
+        cast = build_cast()
+        hood = settle(cast)
+        base = live_server.url
+        director = cast.director
+
+        # 1. The overview: the community's figures, both grids.
+        sign_in(page, base, director.username)
+        expect(page.locator("main h1")).to_have_text(cast.home.name)
+        figures = page.locator("#figures")
+        expect(figures.locator("[data-figure=compounds]")).to_have_text("2")
+        expect(figures.locator("[data-figure=shops]")).to_have_text("2")
+        expect(figures.locator("[data-figure=grids]")).to_have_text("2")
+        expect(page.locator("main table")).to_contain_text(cast.grid2.name)
+        screenshot(JOURNEY, "1-overview")
+
+        # 2. The loop's indicators over the last month: one case closed on time, one overdue.
+        open_case_list(page, viewport)
+        expect(page.locator(".case-queues a[href^='?queue=overdue'] .badge")).to_have_text("1")
+        page.goto(base + reverse("cases:metrics"))
+        expect(page.locator("main h1")).to_have_text("案件指标")
+        since = timezone.localdate() - datetime.timedelta(days=30)
+        page.locator("main form input[name=since]").fill(since.isoformat())
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(f"**since={since.isoformat()}*")
+        closure = page.locator(".figure-card", has_text="结案率").first
+        expect(closure.locator(".figure-value")).to_have_text("50.0%")
+        on_time = page.locator(".figure-card", has_text="按期结案率")
+        expect(on_time.locator(".figure-value")).to_have_text("50.0%")
+        total = page.locator(".metrics-table tfoot tr")
+        expect(total.locator("td").nth(3)).to_have_text("2")  # due: the closed one and the overdue one
+        expect(total.locator("td").nth(4)).to_have_text("1")  # closed
+        expect(total.locator("td").nth(9)).to_have_text("50.0%")  # overdue rate
+        expect(page.locator("#metrics-chart canvas, #metrics-chart svg").first).to_be_attached()
+        screenshot(JOURNEY, "2-metrics")
+
+        # 3. Coverage (无遗漏无死角): the places nobody answers for, and one of them assigned from the report.
+        open_nav_page(page, viewport, reverse("territory:coverage"))
+        report = territory_selectors.coverage(director, community=cast.home)
+        gaps = sum(entry.unassigned_count for entry in report)
+        places = sum(entry.place_count for entry in report)
+        summary = page.locator("#coverage-summary")
+        expect(summary).to_contain_text(f"{gaps}")
+        expect(summary).to_contain_text(f"{places}")
+        assign = page.locator(
+            f"a[href='{reverse('territory:assignment_create', args=['compound', cast.compound2.code])}']"
+        )
+        expect(assign).to_have_text("指定")
+        screenshot(JOURNEY, "3-coverage")
+        assign.click()
+        expect(page.locator("main h1")).to_have_text("指定责任人")
+        form = page.locator("main form")
+        form.locator("select[name=person]").select_option(label=hood.worker2.display_name)
+        form.locator("input[name=duty]").fill("楼院包干")
+        form.locator("button[type=submit]").click()
+        page.wait_for_url("**" + reverse("territory:coverage"))
+        expect(page.locator("main .alert-success")).to_contain_text(
+            f"已指定{hood.worker2.display_name}为{cast.compound2}的责任人"
+        )
+        expect(assign).to_have_count(0)
+        expect(summary).to_contain_text(f"{gaps - 1}")
+        assignment = Assignment.objects.get(compound=cast.compound2, active=True)
+        assert (assignment.person, assignment.duty) == (hood.worker2, "楼院包干")
+        assert AuditEvent.objects.filter(actor=director, action="assignment.create").count() == 1
+
+        # 4. A resident's phone number in clear, once, with a reason; the access log shows who, when and why.
+        open_menu_link(page, viewport, "人口", reverse("people:resident_list"))
+        expect(page.locator("#rows")).to_contain_text("138****5678")
+        expect(page.locator("#rows")).not_to_contain_text(PHONE_NUMBER)
+        page.locator("#rows a", has_text=hood.adult.name).click()
+        page.wait_for_url("**" + reverse("people:resident_detail", args=[hood.adult.pk]))
+        phone = page.locator(f"#pii-peopleresident-{hood.adult.pk}-phone")
+        expect(phone).to_contain_text("138****5678")
+        phone.locator("summary", has_text="查看").click()
+        phone.locator("input[name=reason]").fill(REVEAL_REASON)
+        screenshot(JOURNEY, "4-reveal-reason")
+        with page.expect_response(lambda response: "/pii/reveal/" in response.url):
+            phone.locator("button[type=submit]").click()
+        wait_for_htmx(page)
+        revealed = page.locator(f"#pii-peopleresident-{hood.adult.pk}-phone")
+        expect(revealed).to_contain_text(PHONE_NUMBER)
+        expect(revealed).to_contain_text("已查看，已留痕")
+        screenshot(JOURNEY, "5-revealed")
+        reveal = AuditEvent.objects.get(action="pii.reveal")
+        assert (reveal.actor, reveal.reason, reveal.object_id) == (director, REVEAL_REASON, str(hood.adult.pk))
+        assert reveal.after["field"] == "phone"
+        # Seen once: the page shows it masked again.
+        page.reload()
+        expect(page.locator(f"#pii-peopleresident-{hood.adult.pk}-phone")).not_to_contain_text(PHONE_NUMBER)
+
+        open_nav_page(page, viewport, reverse("audit"))
+        page.locator("main .nav-pills a", has_text="个人信息访问").click()
+        page.wait_for_url("**preset=pii")
+        row = page.locator("#audit-rows tbody tr", has_text=REVEAL_REASON)
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text("pii.reveal")
+        expect(row).to_contain_text(director.display_name)
+        # The log names whose value was seen only masked: it is read by more people than the register.
+        expect(row).to_contain_text(mask_name(hood.adult.name))
+        expect(row).not_to_contain_text(hood.adult.name)
+        screenshot(JOURNEY, "6-access-log")
+
+        # 5. The residents' ledger, masked, as the list shows it; the export is in the audit log.
+        page.goto(base + reverse("people:resident_list"))
+        with page.expect_download() as download:
+            page.locator("#export a", has_text="导出 Excel").click()
+        rows = workbook_rows(download.value)
+        flat = " ".join(str(cell) for row in rows for cell in row if cell is not None)
+        assert hood.adult.name in flat and hood.grid2.name in flat
+        assert hood.next_door.name not in flat
+        assert "138****5678" in flat and PHONE_NUMBER not in flat
+        export = AuditEvent.objects.get(action="export.residents")
+        assert export.actor == director
+        assert export.after["rows"] == Resident.objects.for_user(director).count() == 3
+        assert export.after["reveal"] is False
+
+    def test_the_neighbouring_community_is_not_there_for_them(
+        self,
+        live_server,
+        page: Page,
+        viewport: Viewport,
+        screenshot: Callable[[str, str], Path],
+        fast_password_hashing: None,
+    ) -> None:
+        cast = build_cast()
+        hood = settle(cast)
+        base = live_server.url
+        sign_in(page, base, cast.director.username)
+        next_door = f"?community={cast.next_door.code}"
+        pages = [
+            reverse("territory:overview") + next_door,
+            reverse("territory:coverage") + next_door,
+            reverse("territory:coverage_export") + next_door,
+            reverse("territory:compound_detail", args=[cast.next_compound.code]),
+            reverse("territory:shop_detail", args=[cast.next_shop.code]),
+            reverse("people:resident_detail", args=[hood.next_door.pk]),
+        ]
+        for url in pages:
+            response = page.goto(base + url)
+            assert response is not None
+            assert response.status == 404, url
+            body = page.locator("body")
+            for name in (cast.next_door.name, cast.next_compound.name, cast.next_shop.name, hood.next_door.name):
+                expect(body).not_to_contain_text(name)
+        screenshot(JOURNEY, "7-next-door-404")
+        # And the pages they may open show nothing of next door either.
+        page.goto(base + reverse("territory:compound_list"))
+        expect(page.locator("main")).to_contain_text(cast.compound1.name)
+        expect(page.locator("main")).not_to_contain_text(cast.next_compound.name)
+        assert not AuditEvent.objects.filter(action__startswith="export.").exists()
