@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from wangge.accounts.access import office_page
 from wangge.accounts.models import User
-from wangge.accounts.roles import Action
+from wangge.accounts.roles import REPORT_ROLES, Action
 from wangge.cases import exports, forms, ledgers, metrics, selectors, services, workflow
 from wangge.cases.models import (
     OPEN_STATES,
@@ -199,6 +199,10 @@ def _queue_tabs(user: User, current: str) -> list[dict[str, Any]]:
 @office_page
 def case_create(request: HttpRequest) -> HttpResponse:
     """Report a case in the field: category and its questions, place in scope, location, photos."""
+    user = request.user
+    if not (user.is_superuser or user.roles() & REPORT_ROLES):
+        # Auditors read cases but file none: the form would only refuse them after they filled it in.
+        raise PermissionDenied(_("Your role does not file cases; it only reads them."))
     if request.method == "POST":
         form = forms.CaseReportForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
