@@ -27,6 +27,15 @@ def immediate_tasks():
         yield
 
 
+@pytest.fixture(autouse=True)
+def fresh_grid_locators():
+    """Every test starts without the process's point-in-grid trees: a rolled-back or bulk-written grid sends no
+    signal, and the trees are only re-checked against the database every half minute."""
+    from wangge.territory.selectors import forget_grid_locators
+
+    forget_grid_locators()
+
+
 def box(west: float, south: float, east: float, north: float) -> dict:
     """A GeoJSON rectangle in WGS-84."""
     return {

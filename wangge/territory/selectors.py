@@ -4,6 +4,7 @@ Reads on behalf of a user start from `for_user`. Two kinds do not, on purpose: w
 (grid leaders, responsible persons, the leadership group: public facts, 公示) and the point-in-grid lookup.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,20 @@ from wangge.territory.models import (
     community_path_of,
 )
 
-_locators: dict[str, tuple[tuple, GridLocator]] = {}
+# How long a process trusts its grid tree before asking the database whether a boundary changed. A change saved
+# in this process drops the trees at once (see `forget_grid_locators`); one made elsewhere (`wangge import grids`,
+# another app server) is seen within this many seconds. Asking on every call cost more than the look-up itself.
+LOCATOR_RECHECK_SECONDS = 30.0
+
+
+@dataclass
+class _Locator:
+    stamp: tuple
+    locator: GridLocator
+    checked: float  # time.monotonic() of the last look at the stamp
+
+
+_locators: dict[str, _Locator] = {}
 
 
 def locate_grid(lng: float, lat: float, *, within: Area | None = None) -> Area | None:
@@ -40,13 +54,21 @@ def locate_grid(lng: float, lat: float, *, within: Area | None = None) -> Area |
     if within is not None:
         grids = grids.filter(path__startswith=within.path)
     key = within.path if within is not None else ""
-    stamp = tuple(grids.aggregate(n=Count("id"), latest=Max("updated_at")).values())
     cached = _locators.get(key)
-    if cached is None or cached[0] != stamp:
-        cached = (stamp, GridLocator(grids.values_list("id", "boundary")))
-        _locators[key] = cached
-    grid_id = cached[1].locate(lng, lat)
+    now = time.monotonic()
+    if cached is None or now - cached.checked > LOCATOR_RECHECK_SECONDS:
+        stamp = tuple(grids.aggregate(n=Count("id"), latest=Max("updated_at")).values())
+        if cached is None or cached.stamp != stamp:
+            cached = _Locator(stamp, GridLocator(grids.values_list("id", "boundary")), now)
+            _locators[key] = cached
+        cached.checked = now
+    grid_id = cached.locator.locate(lng, lat)
     return Area.objects.get(pk=grid_id) if grid_id is not None else None
+
+
+def forget_grid_locators(**_signal: Any) -> None:
+    """Drop this process's grid trees (connected to Area's post_save and post_delete)."""
+    _locators.clear()
 
 
 def people_for(user: User) -> QuerySet[User]:
