@@ -1,9 +1,10 @@
 """One URL root: staff pages, public pages, the API, the admin and the health check."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from wangge.core import rest
 from wangge.core import views as core_views
 
 urlpatterns = [
@@ -23,6 +24,9 @@ urlpatterns = [
     path("api/v1/", include("wangge.people.api_urls")),
     path("api/v1/", include("wangge.inspections.api_urls")),
     path("api/v1/", include("wangge.campaigns.api_urls")),
+    # JSON, not the pages' HTML, for a URL under /api/ that names nothing; only URLs ending in a slash, so that
+    # CommonMiddleware still redirects /api/v1/cases to /api/v1/cases/.
+    re_path(r"^api/(?:.*/)?$", rest.not_found),
     path("open311/v2/", include("wangge.open311.urls")),
     path("admin/", admin.site.urls),
     path("", include("wangge.campaigns.urls")),

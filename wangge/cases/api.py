@@ -45,6 +45,7 @@ from wangge.cases.models import (
 from wangge.core.api import ScopedPersonField, ScopedViewSetMixin
 from wangge.core.bodylimit import API_MAX_BODY, BodyLimitMixin
 from wangge.core.pii import masked
+from wangge.core.schema import ERROR_DETAIL
 from wangge.core.validators import validate_calendar_date
 from wangge.territory import selectors as territory_selectors
 from wangge.territory.api import ScopedAreaField, ScopedCompoundField
@@ -64,7 +65,7 @@ class Conflict(exceptions.APIException):
 
 
 # Error bodies, for the schema: the one error mapping (core/rest.py) answers with these shapes.
-_DETAIL = inline_serializer("ErrorDetail", fields={"detail": serializers.CharField()})
+_DETAIL = ERROR_DETAIL  # one ErrorDetail component for the whole schema
 _FIELDS = OpenApiResponse(
     response={
         "type": "object",

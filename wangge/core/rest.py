@@ -2,7 +2,8 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -24,3 +25,10 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     return drf_exception_handler(exc, context)
+
+
+@csrf_exempt  # it writes nothing; a POST with a session cookie gets this 404, not the CSRF page
+def not_found(request, *args, **kwargs):
+    """404 in the API's own shape for a URL under /api/ that names no operation (e.g. `/api/v1/cases/1.5/`,
+    which the routers' lookup pattern does not match): an API client gets JSON, not the staff pages' HTML."""
+    return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)

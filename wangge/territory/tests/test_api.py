@@ -496,6 +496,20 @@ class ApiSchemaTests:
         assert "contact_phone_masked" in shop
         assert "contact_phone" not in shop
 
+    def test_it_documents_the_errors_each_operation_answers_with(self, cast):
+        # Found by the API fuzzer (core/tests/test_api_fuzz.py): these answered 400/404 with only 200 documented.
+        client = cast.client(cast.director)
+        paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
+        assert client.get("/api/v1/compounds/", {"page": 99}).status_code == 404
+        assert client.get("/api/v1/compounds/", {"management": "nonsense"}).status_code == 400
+        assert client.get("/api/v1/compounds/NO-SUCH/").status_code == 404
+        assert set(paths["/api/v1/compounds/"]["get"]["responses"]) == {"200", "400", "401", "403", "404"}
+        assert set(paths["/api/v1/compounds/{code}/"]["get"]["responses"]) == {"200", "401", "403", "404"}
+        assert set(paths["/api/v1/compounds/"]["post"]["responses"]) == {"201", "400", "401", "403"}
+        assert set(paths["/api/v1/coverage/"]["get"]["responses"]) == {"200", "401", "403"}
+        error = paths["/api/v1/compounds/{code}/"]["get"]["responses"]["404"]["content"]["application/json"]
+        assert error["schema"] == {"$ref": "#/components/schemas/ErrorDetail"}
+
     def test_it_serves_the_yaml_document_by_default(self, cast):
         response = cast.client(None).get("/api/schema/")
         assert response.status_code == 200
