@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, connections
+from django.http import multipartparser
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -41,3 +42,17 @@ def race(*jobs: Callable[[], Any]) -> list[Any]:
     for thread in threads:
         thread.join(timeout=30)
     return outcomes
+
+
+def count_multipart_parses(monkeypatch: Any) -> list[int]:
+    """Spy on Django's multipart parser: the returned list grows by one per body parsed (read, its files spooled
+    to disk), so a test can show that an upload was refused before it was read."""
+    calls: list[int] = []
+    parse = multipartparser.MultiPartParser.parse
+
+    def spy(self: Any) -> Any:
+        calls.append(1)
+        return parse(self)
+
+    monkeypatch.setattr(multipartparser.MultiPartParser, "parse", spy)
+    return calls

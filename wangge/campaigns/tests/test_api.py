@@ -12,7 +12,6 @@ import jsonschema
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import multipartparser
 from django.test import Client
 
 from conftest import Cast
@@ -34,7 +33,7 @@ from wangge.campaigns.tests.conftest import END, START, Tree, files_in, jpeg, no
 from wangge.cases import services as case_services
 from wangge.cases.models import Category
 from wangge.core.models import AuditEvent
-from wangge.core.testing import query_counts
+from wangge.core.testing import count_multipart_parses, query_counts
 from wangge.inspections import services as inspection_services
 from wangge.inspections.models import Checklist, Result
 from wangge.territory import services as territory_services
@@ -70,15 +69,7 @@ def written() -> tuple[int, int, int]:
 @pytest.fixture
 def parsed(monkeypatch) -> list[int]:
     """How many multipart bodies were parsed (read, their files spooled to disk)."""
-    calls: list[int] = []
-    parse = multipartparser.MultiPartParser.parse
-
-    def spy(self: Any) -> Any:
-        calls.append(1)
-        return parse(self)
-
-    monkeypatch.setattr(multipartparser.MultiPartParser, "parse", spy)
-    return calls
+    return count_multipart_parses(monkeypatch)
 
 
 @dataclass

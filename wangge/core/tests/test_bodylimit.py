@@ -2,15 +2,13 @@
 before the body is read (no multipart parsing, nothing spooled to disk, nothing written), for anonymous
 callers too; bodies within the limit go through."""
 
-from typing import Any
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import multipartparser
 
 from wangge.cases import services as case_services
 from wangge.cases.models import Case, CaseEvent, CasePhoto, Category, Source, State
 from wangge.core.models import AuditEvent
+from wangge.core.testing import count_multipart_parses
 from wangge.inspections import selectors as inspection_selectors
 from wangge.inspections.models import Inspection
 
@@ -28,15 +26,7 @@ def small_photos(settings, tmp_path) -> None:
 @pytest.fixture
 def parsed(monkeypatch) -> list[int]:
     """How many multipart bodies were parsed (read, their files spooled to disk)."""
-    calls: list[int] = []
-    parse = multipartparser.MultiPartParser.parse
-
-    def spy(self: Any) -> Any:
-        calls.append(1)
-        return parse(self)
-
-    monkeypatch.setattr(multipartparser.MultiPartParser, "parse", spy)
-    return calls
+    return count_multipart_parses(monkeypatch)
 
 
 def big_photo(mb: int = 8) -> SimpleUploadedFile:
