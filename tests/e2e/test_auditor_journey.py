@@ -19,28 +19,15 @@ from wangge.cases.models import Case, CaseEvent
 from wangge.core.models import AuditEvent
 from wangge.core.reveal import pii_reveal
 from wangge.people.models import Resident
+from wangge.people.tests.conftest import ADULT_PHONE
 
-from .browser import Viewport
+from .browser import Viewport, csrf_token, open_menu_link, open_nav_page, sign_in, wait_for_htmx, workbook_text
+from .cast import REVEAL_REASON, settle
 from .test_case_journey import open_case_list, open_row, show_queue, state_badge
-from .test_director_journey import (
-    PHONE_NUMBER,
-    REVEAL_REASON,
-    csrf_token,
-    open_menu_link,
-    open_nav_page,
-    settle,
-    wait_for_htmx,
-    workbook_rows,
-)
-from .test_grid_leader_journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 JOURNEY = "auditor"
-
-
-def cells(rows: list[tuple]) -> str:
-    return " ".join(str(cell) for row in rows for cell in row if cell is not None)
 
 
 class AuditorJourneyTests:
@@ -91,13 +78,13 @@ class AuditorJourneyTests:
         reveal = page.locator("#audit-rows tbody tr", has_text=REVEAL_REASON)
         expect(reveal).to_have_count(1)
         expect(reveal).to_contain_text(cast.director.display_name)
-        expect(page.locator("main")).not_to_contain_text(PHONE_NUMBER)
+        expect(page.locator("main")).not_to_contain_text(ADULT_PHONE)
         screenshot(JOURNEY, "2-access-log")
         with page.expect_download() as download:
             page.locator("#audit-export").click()
-        exported = cells(workbook_rows(download.value))
+        exported = workbook_text(download.value)
         assert REVEAL_REASON in exported and "pii.reveal" in exported
-        assert PHONE_NUMBER not in exported
+        assert ADULT_PHONE not in exported
         audit_export = AuditEvent.objects.get(action="export.audit")
         assert audit_export.actor == auditor and audit_export.after["filters"] == {"preset": "pii"}
 
@@ -110,7 +97,7 @@ class AuditorJourneyTests:
         screenshot(JOURNEY, "3-cases")
         with page.expect_download() as download:
             page.locator("#rows a", has_text="导出 Excel").click()
-        exported = cells(workbook_rows(download.value))
+        exported = workbook_text(download.value)
         assert hood.closed.number in exported and hood.overdue.number in exported
         assert AuditEvent.objects.get(action="export.cases").actor == auditor
         open_row(page, hood.overdue.number)
@@ -127,7 +114,7 @@ class AuditorJourneyTests:
             expect(rows).to_contain_text(resident.name)
         expect(rows).not_to_contain_text(hood.next_door.name)
         expect(rows).to_contain_text("138****5678")
-        expect(rows).not_to_contain_text(PHONE_NUMBER)
+        expect(rows).not_to_contain_text(ADULT_PHONE)
         expect(page.locator("#export a", has_text="导出 Excel")).to_be_visible()
         expect(page.locator("#export details")).to_have_count(0)  # no unmasked export
         expect(page.locator("main a[href='" + reverse("people:resident_create") + "']")).to_have_count(0)
@@ -178,4 +165,4 @@ class AuditorJourneyTests:
         assert (AuditEvent.objects.count(), CaseEvent.objects.count(), case.version) == before
         assert case.state == hood.overdue.state and case.assignee == hood.worker2
         adult = Resident.objects.get(pk=hood.adult.pk)
-        assert (adult.name, adult.phone) == (hood.adult.name, PHONE_NUMBER)
+        assert (adult.name, adult.phone) == (hood.adult.name, ADULT_PHONE)

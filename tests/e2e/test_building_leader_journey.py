@@ -20,30 +20,16 @@ from playwright.sync_api import Page, expect
 from conftest import build_cast
 from wangge.cases.models import Case, Level, Source, State
 from wangge.core.models import AuditEvent
-from wangge.people import services as people_services
-from wangge.people.tests.conftest import ADULT_ID, ADULT_PHONE, CHILD_ID, id_number
+from wangge.people.tests.conftest import ADULT_ID, ADULT_PHONE, CHILD_ID, NEIGHBOUR_PHONE, building2_neighbour, family
 from wangge.territory import services as territory_services
 
-from .browser import Viewport
+from .browser import Viewport, open_menu_link, select_with_htmx, sign_in
 from .test_case_journey import action_button, state_badge
-from .test_grid_leader_journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 JOURNEY = "building-leader"
 NOISE = "三单元有住户每晚十一点后还在装修，邻居反映多次。"
-NEIGHBOUR_PHONE = "13900000001"
-
-
-def open_menu(page: Page, viewport: Viewport, menu: str, href: str) -> None:
-    """A link of one of the main navigation's dropdowns; on a phone the menu hides behind the toggler."""
-    if viewport.phone:
-        page.locator(".navbar-toggler").click()
-    page.locator("#mainnav .nav-link.dropdown-toggle", has_text=menu).click()
-    link = page.locator(f"#mainnav .dropdown-menu a[href='{href}']")
-    expect(link).to_be_visible()
-    link.click()
-    page.wait_for_url("**" + href)
 
 
 def post_from_the_page(page: Page, action: str, fields: dict[str, str]) -> None:
@@ -81,43 +67,13 @@ class BuildingLeaderJourneyTests:
         cast = build_cast()
         compound, leader = cast.compound1, cast.building_leader
         territory_services.assignment_create(actor=None, person=leader, place=cast.building1, duty="联系本楼住户")
-        building2 = territory_services.building_create(actor=None, code="T-C01-B2", name="二号楼", compound=compound)
-        other_dwelling = territory_services.dwelling_create(actor=None, building=building2, unit="1", number="201")
-        household = people_services.household_create(actor=None, dwelling=cast.dwellings[0], number="H1")
-        adult = people_services.resident_create(
-            actor=None,
-            name="王大明",
-            id_number=ADULT_ID,
-            phone=ADULT_PHONE,
-            residence="registered",
-            dwelling=cast.dwellings[0],
-            household=household,
-            relation="head",
-            tags=["veteran"],
-            sensitive_tags=["disabled"],
-        )
-        people_services.resident_create(
-            actor=None,
-            name="王乐乐",
-            id_number=CHILD_ID,
-            residence="registered",
-            dwelling=cast.dwellings[0],
-            household=household,
-            relation="child",
-        )
-        neighbour = people_services.resident_create(
-            actor=None,
-            name="赵邻居",
-            id_number=id_number("19700101", "111"),
-            phone=NEIGHBOUR_PHONE,
-            residence="floating",
-            dwelling=other_dwelling,
-        )
+        _household, adult, _child = family(cast)
+        building2, _dwelling, neighbour = building2_neighbour(cast)
         base = live_server.url
 
         # 1. Signed in, the compound from the menu: only theirs is listed; its buildings and who answers for it.
         sign_in(page, base, leader.username)
-        open_menu(page, viewport, "辖区", reverse("territory:compound_list"))
+        open_menu_link(page, viewport, "辖区", reverse("territory:compound_list"))
         rows = page.locator("main table tbody tr")
         expect(rows).to_have_count(1)
         expect(rows.first).to_contain_text(compound.name)
@@ -136,7 +92,7 @@ class BuildingLeaderJourneyTests:
         screenshot(JOURNEY, "2-compound")
 
         # 2. The residents of building 1: names, dwellings, masked phones; a child's name masked; nobody else.
-        open_menu(page, viewport, "人口", reverse("people:resident_list"))
+        open_menu_link(page, viewport, "人口", reverse("people:resident_list"))
         expect(main).to_contain_text("作为楼栋长")
         residents = main.locator("table tbody tr")
         expect(residents).to_have_count(2)
@@ -167,11 +123,9 @@ class BuildingLeaderJourneyTests:
         assert not AuditEvent.objects.filter(action="pii.reveal").exists()
 
         # 3. A problem in the compound: 案件 → 新建案件, noise at night, reported as building leader.
-        open_menu(page, viewport, "案件", reverse("cases:case_create"))
+        open_menu_link(page, viewport, "案件", reverse("cases:case_create"))
         form = main.locator("form.case-form")
-        with page.expect_response(lambda response: response.request.headers.get("hx-request") == "true"):
-            form.locator("select[name=category]").select_option(label="噪声扰民")
-        page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        select_with_htmx(page, form.locator("select[name=category]"), label="噪声扰民")
         form.get_by_label("深夜").check()
         form.locator("textarea[name=description]").fill(NOISE)
         form.locator("select[name=source]").select_option(label="楼栋长")
@@ -194,7 +148,7 @@ class BuildingLeaderJourneyTests:
         assert case.attributes == {"hours": ["night"]}
 
         # 4. Later, among the new reports of the work queues; a small matter, so they register it themselves.
-        open_menu(page, viewport, "案件", reverse("cases:case_list"))
+        open_menu_link(page, viewport, "案件", reverse("cases:case_list"))
         page.locator(".case-queues a[href^='?queue=new']").click()
         page.wait_for_url("**?queue=new")
         row = page.locator(f".case-rows a[href='{reverse('cases:case_detail', args=[number])}']")

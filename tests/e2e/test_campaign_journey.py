@@ -23,10 +23,9 @@ from conftest import build_cast
 from wangge.campaigns import services
 from wangge.campaigns.models import Evidence, Indicator, IndicatorAssignment
 
-from .browser import DESKTOP, PHONE, SCREENSHOTS, Viewport, context_options
+from .browser import DESKTOP, PHONE, SCREENSHOTS, Viewport, context_options, select_with_htmx, sign_in
 from .conftest import TIMEOUT_MS
 from .test_case_journey import jpeg
-from .test_grid_leader_journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -114,9 +113,7 @@ def test_the_director_decomposes_a_standard_and_the_grid_leader_files_its_eviden
     phone.wait_for_url("**" + reverse("campaigns:evidence_create", args=[campaign.pk]) + "*")
     form = phone.locator("#evidence-form")
     # Choosing the kind swaps in that kind's fields (htmx): wait for the swap, or the file would go to the old input.
-    with phone.expect_response(lambda response: response.request.headers.get("hx-request") == "true"):
-        form.locator("select[name=kind]").select_option("photo")
-    phone.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    select_with_htmx(phone, form.locator("select[name=kind]"), "photo")
     form.locator("input[name=title]").fill("三号楼新增分类垃圾桶")
     form.locator("input[name=occurred_on]").fill(today.isoformat())
     form.locator("input[type=file]").set_input_files(jpeg(tmp_path / "bins.jpg", (40, 120, 60), "bins"))

@@ -21,8 +21,7 @@ from playwright.sync_api import Locator, Page, expect
 from conftest import build_cast
 from wangge.cases.models import Case, PhotoKind, Rating, State
 
-from .browser import SCREENSHOTS, Viewport
-from .test_grid_leader_journey import sign_in
+from .browser import SCREENSHOTS, Viewport, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

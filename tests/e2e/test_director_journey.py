@@ -7,184 +7,34 @@ closed on time, one overdue: 结案率 50.0%), opens the coverage report (无遗
 the access log of personal data), and exports the residents' ledger (masked). What the role must not do: open
 the neighbouring community's pages, which do not exist for them (404).
 
-The setup shared with the grid worker's and the auditor's journeys lives here: a family in grid 001, a
+The set-up shared with the grid worker's and the auditor's journeys (cast.settle): a family in grid 001, a
 resident of grid 002 and one next door; a grid worker of grid 002; two cases of the last days.
 """
 
 import datetime
-import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from openpyxl import load_workbook
-from playwright.sync_api import Download, Page, expect
+from playwright.sync_api import Page, expect
 
-from conftest import Cast, build_cast
-from wangge.accounts import services as account_services
-from wangge.accounts.models import User
-from wangge.accounts.roles import Role
-from wangge.cases import services as case_services
-from wangge.cases.models import Case, Category
+from conftest import build_cast
 from wangge.core.models import AuditEvent
 from wangge.core.pii import mask_name
-from wangge.core.validators import id_number_check_character
-from wangge.people import services as people_services
 from wangge.people.models import Resident
+from wangge.people.tests.conftest import ADULT_PHONE
 from wangge.territory import selectors as territory_selectors
-from wangge.territory import services as territory_services
 from wangge.territory.models import Assignment
 
-from .browser import Viewport
+from .browser import Viewport, open_menu_link, open_nav_page, sign_in, wait_for_htmx, workbook_text
+from .cast import REVEAL_REASON, settle
 from .test_case_journey import open_case_list
-from .test_grid_leader_journey import open_nav_link, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 JOURNEY = "director"
-PHONE_NUMBER = "13812345678"
-REVEAL_REASON = "入户走访前核实联系电话"
-
-
-def made_up_id(birth: str, sequence: str) -> str:
-    """A valid, made-up ID number (GB 11643) of Jinshui district for a birth date YYYYMMDD."""
-    first17 = f"410105{birth}{sequence}"
-    return first17 + id_number_check_character(first17)
-
-
-@dataclass
-class Neighbourhood:
-    """What the journeys of this file and its neighbours find in the territory besides the fixed cast."""
-
-    adult: Resident  # 王大明, head of household H1 in dwelling 1-101 of compound T-C01 (grid 001)
-    child: Resident  # 王乐乐, same household
-    grid2: Resident  # 孙二, compound T-C02 (grid 002)
-    next_door: Resident  # 钱外, the neighbouring community
-    worker2: User  # 网格员辛, grid worker of grid 002
-    closed: Case  # 乱停乱放 at T-C01, reported 3 days ago, closed on time
-    overdue: Case  # 乱停乱放 at T-C02, dispatched 3 days ago to 网格员辛, 12 hours to handle: overdue
-
-
-def settle(cast: Cast) -> Neighbourhood:
-    """Residents, a second grid worker and two cases of the last days, made through the services."""
-    household = people_services.household_create(actor=None, dwelling=cast.dwellings[0], number="H1")
-    adult = people_services.resident_create(
-        actor=None,
-        name="王大明",
-        id_number=made_up_id("19800501", "123"),
-        phone=PHONE_NUMBER,
-        residence="registered",
-        dwelling=cast.dwellings[0],
-        household=household,
-        relation="head",
-        tags=["veteran"],
-        sensitive_tags=["disabled"],
-    )
-    child = people_services.resident_create(
-        actor=None,
-        name="王乐乐",
-        id_number=made_up_id("20180808", "246"),
-        residence="registered",
-        dwelling=cast.dwellings[0],
-        household=household,
-        relation="child",
-    )
-    c02_building = territory_services.building_create(
-        actor=None, code="T-C02-B1", name="二号院一号楼", compound=cast.compound2
-    )
-    c02_dwelling = territory_services.dwelling_create(actor=None, building=c02_building, number="301")
-    grid2 = people_services.resident_create(
-        actor=None,
-        name="孙二",
-        id_number=made_up_id("19650303", "331"),
-        phone="13700000002",
-        residence="permanent",
-        dwelling=c02_dwelling,
-    )
-    next_building = territory_services.building_create(
-        actor=None, code="N-C01-B1", name="邻里一号楼", compound=cast.next_compound
-    )
-    next_door = people_services.resident_create(
-        actor=None,
-        name="钱外",
-        id_number=made_up_id("19900909", "991"),
-        phone="13600000003",
-        residence="registered",
-        dwelling=territory_services.dwelling_create(actor=None, building=next_building, number="101"),
-    )
-    worker2 = account_services.user_create(actor=None, username="gridworker2", display_name="网格员辛")
-    territory_services.role_grant(actor=None, user=worker2, role=Role.GRID_WORKER, area=cast.grid2)
-
-    parking = Category.objects.get(code="E0505")  # 乱停乱放: 12 hours, no photo needed
-    start = timezone.now() - datetime.timedelta(days=3)
-    leader = cast.grid_leader
-
-    def step(case: Case, actor: User, action: str, hours: float, **data) -> Case:
-        return case_services.case_act(
-            actor=actor, case=case, action=action, now=start + datetime.timedelta(hours=hours), **data
-        )
-
-    closed = case_services.case_report(
-        actor=leader,
-        category=parking,
-        description="一号楼门口电动车乱停，堵住消防通道。",
-        source="patrol",
-        compound=cast.compound1,
-        now=start,
-    )
-    closed = step(closed, leader, "register", 0.1)
-    closed = step(closed, leader, "dispatch", 0.2, assignee=cast.grid_worker)
-    closed = step(closed, cast.grid_worker, "start", 1)
-    closed = step(closed, cast.grid_worker, "handle", 2, note="已劝离，车辆挪至非机动车棚。")
-    closed = step(closed, leader, "verify", 3)
-    closed = step(closed, leader, "close", 3.5)
-    overdue = case_services.case_report(
-        actor=cast.director,
-        category=parking,
-        description="二号院东门外机动车长期占道停放。",
-        source="patrol",
-        compound=cast.compound2,
-        now=start,
-    )
-    overdue = step(overdue, cast.director, "register", 0.1)
-    overdue = step(overdue, cast.director, "dispatch", 0.2, assignee=worker2)
-    return Neighbourhood(adult, child, grid2, next_door, worker2, closed, overdue)
-
-
-def csrf_token(page: Page) -> str:
-    """The CSRF token the page itself sends with htmx requests (base.html puts it in hx-headers)."""
-    return page.evaluate("() => JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
-
-
-def workbook_rows(download: Download) -> list[tuple]:
-    """Every row of every sheet of a downloaded workbook."""
-    book = load_workbook(io.BytesIO(Path(download.path()).read_bytes()), read_only=True)
-    return [row for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)]
-
-
-def open_menu_link(page: Page, viewport: Viewport, menu: str, href: str) -> None:
-    """A page under one of the main navigation's menus (人口, 巡查, 案件 …); on a phone they hide behind the toggler."""
-    if viewport.phone:
-        page.locator(".navbar-toggler").click()
-    page.locator("#mainnav .nav-link.dropdown-toggle", has_text=menu).click()
-    link = page.locator(f"#mainnav .dropdown-menu a[href='{href}']")
-    expect(link).to_be_visible()
-    link.click()
-    page.wait_for_url("**" + href)
-
-
-def open_nav_page(page: Page, viewport: Viewport, href: str) -> None:
-    """Follow a link of the main navigation (open_nav_link) and wait until its page has loaded."""
-    open_nav_link(page, viewport, href)
-    page.wait_for_url("**" + href)
-
-
-def wait_for_htmx(page: Page) -> None:
-    """Until htmx has swapped and settled whatever it was doing."""
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
 
 class DirectorJourneyTests:
@@ -263,7 +113,7 @@ class DirectorJourneyTests:
         # 4. A resident's phone number in clear, once, with a reason; the access log shows who, when and why.
         open_menu_link(page, viewport, "人口", reverse("people:resident_list"))
         expect(page.locator("#rows")).to_contain_text("138****5678")
-        expect(page.locator("#rows")).not_to_contain_text(PHONE_NUMBER)
+        expect(page.locator("#rows")).not_to_contain_text(ADULT_PHONE)
         page.locator("#rows a", has_text=hood.adult.name).click()
         page.wait_for_url("**" + reverse("people:resident_detail", args=[hood.adult.pk]))
         phone = page.locator(f"#pii-peopleresident-{hood.adult.pk}-phone")
@@ -275,7 +125,7 @@ class DirectorJourneyTests:
             phone.locator("button[type=submit]").click()
         wait_for_htmx(page)
         revealed = page.locator(f"#pii-peopleresident-{hood.adult.pk}-phone")
-        expect(revealed).to_contain_text(PHONE_NUMBER)
+        expect(revealed).to_contain_text(ADULT_PHONE)
         expect(revealed).to_contain_text("已查看，已留痕")
         screenshot(JOURNEY, "5-revealed")
         reveal = AuditEvent.objects.get(action="pii.reveal")
@@ -283,7 +133,7 @@ class DirectorJourneyTests:
         assert reveal.after["field"] == "phone"
         # Seen once: the page shows it masked again.
         page.reload()
-        expect(page.locator(f"#pii-peopleresident-{hood.adult.pk}-phone")).not_to_contain_text(PHONE_NUMBER)
+        expect(page.locator(f"#pii-peopleresident-{hood.adult.pk}-phone")).not_to_contain_text(ADULT_PHONE)
 
         open_nav_page(page, viewport, reverse("audit"))
         page.locator("main .nav-pills a", has_text="个人信息访问").click()
@@ -301,11 +151,10 @@ class DirectorJourneyTests:
         page.goto(base + reverse("people:resident_list"))
         with page.expect_download() as download:
             page.locator("#export a", has_text="导出 Excel").click()
-        rows = workbook_rows(download.value)
-        flat = " ".join(str(cell) for row in rows for cell in row if cell is not None)
+        flat = workbook_text(download.value)
         assert hood.adult.name in flat and hood.grid2.name in flat
         assert hood.next_door.name not in flat
-        assert "138****5678" in flat and PHONE_NUMBER not in flat
+        assert "138****5678" in flat and ADULT_PHONE not in flat
         export = AuditEvent.objects.get(action="export.residents")
         assert export.actor == director
         assert export.after["rows"] == Resident.objects.for_user(director).count() == 3

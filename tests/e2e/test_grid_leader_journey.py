@@ -11,36 +11,16 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD, build_cast
+from conftest import build_cast
 from wangge.territory.models import Compound
 
-from .browser import SCREENSHOTS, Viewport
+from .browser import SCREENSHOTS, Viewport, open_nav_link, sign_in
 
 # The `browser` fixture (tests/e2e/conftest.py) brings a committed, transactional test database: the cast is
 # built inside each test with build_cast(), not with the `cast` fixture, whose data the live server cannot see.
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 JOURNEY = "grid-leader"
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    """Sign in through the login form, as a person would."""
-    page.goto(base_url + reverse("accounts:login"))
-    form = page.locator("main form")
-    form.locator("input[name=username]").fill(username)
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.locator("button[type=submit]").click()
-    page.wait_for_url(base_url + reverse("territory:overview"))
-
-
-def open_nav_link(page: Page, viewport: Viewport, href: str) -> None:
-    """Follow a link of the main navigation; on a phone it hides behind the toggler."""
-    link = page.locator(f"#mainnav a.nav-link[href='{href}']")
-    if viewport.phone:
-        expect(link).to_be_hidden()
-        page.locator(".navbar-toggler").click()
-    expect(link).to_be_visible()
-    link.click()
 
 
 def pdf_page_count(pdf: bytes) -> int:

@@ -25,12 +25,12 @@ from conftest import build_cast
 from wangge.cases import services as case_services
 from wangge.cases.models import Case, Category, PhotoKind, Postponement, Source, State
 from wangge.core.models import AuditEvent
+from wangge.people.tests.conftest import ADULT_PHONE
 from wangge.territory import selectors as territory_selectors
 
-from .browser import Viewport
+from .browser import Viewport, csrf_token, open_menu_link, open_nav_page, select_with_htmx, sign_in
+from .cast import settle
 from .test_case_journey import act, action_button, jpeg, open_case_list, open_row, photo_loaded, show_queue, state_badge
-from .test_director_journey import PHONE_NUMBER, csrf_token, open_menu_link, open_nav_page, settle, wait_for_htmx
-from .test_grid_leader_journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -120,9 +120,7 @@ class GridWorkerJourneyTests:
         # 3. On the round: a quarrel between neighbours, reported and registered on the spot.
         open_menu_link(page, viewport, "案件", reverse("cases:case_create"))
         form = page.locator("main form.case-form")
-        with page.expect_response(lambda response: response.request.headers.get("hx-request") == "true"):
-            form.locator("select[name=category]").select_option("C06")
-        wait_for_htmx(page)
+        select_with_htmx(page, form.locator("select[name=category]"), "C06")
         form.locator("textarea[name=description]").fill(QUARREL)
         compounds = form.locator("select[name=compound] option")
         assert compounds.all_inner_texts()[1:] == [str(cast.compound1)]  # only the places of their grid
@@ -150,7 +148,7 @@ class GridWorkerJourneyTests:
         expect(rows).to_contain_text("138****5678")
         expect(rows).not_to_contain_text(hood.grid2.name)
         expect(rows).not_to_contain_text(hood.next_door.name)
-        expect(rows).not_to_contain_text(PHONE_NUMBER)
+        expect(rows).not_to_contain_text(ADULT_PHONE)
         expect(page.locator("#export")).to_have_count(0)  # no export right
         # A name reads on one line, on a phone too: the table scrolls sideways rather than stack its characters.
         name = rows.locator("a", has_text=hood.adult.name)
@@ -160,15 +158,15 @@ class GridWorkerJourneyTests:
         # A resident rings: looked up by the full number, which is posted (never in the address) and logged.
         page.locator("main details summary", has_text="按证件号或电话号码查找").click()
         lookup = page.locator("main form[method=post]")
-        lookup.locator("input[name=number]").fill(PHONE_NUMBER)
+        lookup.locator("input[name=number]").fill(ADULT_PHONE)
         lookup.locator("button[type=submit]").click()
         page.wait_for_url("**match=*")
-        assert PHONE_NUMBER not in page.url
+        assert ADULT_PHONE not in page.url
         expect(page.locator("#match")).to_contain_text("138****5678")
         expect(rows.locator("tbody tr")).to_have_count(1)
         expect(rows).not_to_contain_text(hood.child.name)
         search = AuditEvent.objects.get(action="pii.search")
-        assert search.actor == worker and PHONE_NUMBER not in str(search.after)
+        assert search.actor == worker and ADULT_PHONE not in str(search.after)
         rows.locator("a", has_text=hood.adult.name).click()
         page.wait_for_url("**" + reverse("people:resident_detail", args=[hood.adult.pk]))
         phone = page.locator(f"#pii-peopleresident-{hood.adult.pk}-phone")
@@ -220,7 +218,7 @@ class GridWorkerJourneyTests:
         )
         assert response.status == 403
         body = response.text()
-        assert PHONE_NUMBER not in body
+        assert ADULT_PHONE not in body
         assert "您无权在此查看个人信息明文" in body
         assert AuditEvent.objects.count() == events
         assert not AuditEvent.objects.filter(action="pii.reveal").exists()

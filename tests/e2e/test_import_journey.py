@@ -15,8 +15,7 @@ from conftest import build_cast
 from wangge.core.validators import id_number_check_character
 from wangge.people.models import Household, Resident
 
-from .browser import Viewport
-from .test_grid_leader_journey import sign_in
+from .browser import Viewport, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

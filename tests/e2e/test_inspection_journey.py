@@ -19,9 +19,8 @@ from wangge.cases.models import Case, State
 from wangge.inspections.models import Finding, Inspection, Reinspection
 from wangge.territory import services as territory_services
 
-from .browser import PHONE, SCREENSHOTS, Viewport
+from .browser import PHONE, SCREENSHOTS, Viewport, sign_in
 from .test_case_journey import jpeg
-from .test_grid_leader_journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -23,14 +23,11 @@ from wangge.campaigns.models import Campaign
 from wangge.cases import services as case_services
 from wangge.cases.models import Case, Category, Source
 from wangge.core.models import AuditEvent
-from wangge.people import services as people_services
 from wangge.people.models import Resident
-from wangge.people.tests.conftest import ADULT_ID, ADULT_PHONE, id_number
-from wangge.territory import services as territory_services
+from wangge.people.tests.conftest import ADULT_PHONE, family, next_door_resident
 
-from .browser import Viewport
-from .test_grid_leader_journey import sign_in
-from .test_resident_journey import running_campaign
+from .browser import Viewport, csrf_token, sign_in
+from .cast import running_campaign
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -91,11 +88,6 @@ def api_urls(cast: Cast, case: Case, resident: Resident) -> list[str]:
     return found
 
 
-def csrf_token(page: Page) -> str:
-    """The CSRF token of the page shown (every page has it in its htmx headers)."""
-    return page.evaluate("""() => JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]""")
-
-
 def listed(request: APIRequestContext, base: str, endpoint: str) -> list[dict]:
     response = request.get(base + endpoint)
     assert response.status == 200, endpoint
@@ -121,26 +113,8 @@ class OutsiderJourneyTests:
             source=Source.PATROL,
             compound=cast.compound1,
         )
-        resident = people_services.resident_create(
-            actor=None,
-            name="王大明",
-            id_number=ADULT_ID,
-            phone=ADULT_PHONE,
-            residence="registered",
-            dwelling=cast.dwellings[0],
-        )
-        next_building = territory_services.building_create(
-            actor=None, code="N-C01-B1", name="邻里一号楼", compound=cast.next_compound
-        )
-        next_dwelling = territory_services.dwelling_create(actor=None, building=next_building, number="101")
-        next_resident = people_services.resident_create(
-            actor=None,
-            name="钱外",
-            id_number=id_number("19900909", "991"),
-            phone="13600000003",
-            residence="registered",
-            dwelling=next_dwelling,
-        )
+        _household, resident, _child = family(cast)
+        next_resident = next_door_resident(cast)
         next_case = case_services.case_report(
             actor=cast.outsider,
             category=Category.objects.get(code="C04"),

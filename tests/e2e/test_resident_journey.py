@@ -11,7 +11,6 @@ last month was closed: they rate it. What they must not do: open anyone's case w
 guessed code is 404), or a staff page (sign-in first).
 """
 
-import datetime
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,17 +18,15 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from conftest import build_cast
-from wangge.campaigns import services as campaign_services
-from wangge.campaigns.models import Campaign, Indicator, Level, Method
 from wangge.cases import services as case_services
 from wangge.cases.models import Case, Category, PhotoKind, Rating, Source, State
 from wangge.territory import services as territory_services
 
-from .browser import Viewport
+from .browser import Viewport, select_with_htmx
+from .cast import running_campaign
 from .test_case_journey import jpeg, photo_loaded, state_badge
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -41,31 +38,6 @@ DESCRIPTION = "一号楼北侧的绿化带里有人倒了好几袋建筑垃圾�
 MY_PHONE = "13912345678"
 NOISE = "楼上每晚装修到十二点，影响休息。"
 COMMENT = "装修的邻居已经改到白天施工了，谢谢。"
-
-
-def running_campaign(cast) -> Campaign:
-    """A campaign under way, published, with one public standard of grid 001 given to the grid worker."""
-    today = timezone.localdate()
-    campaign = campaign_services.campaign_create(
-        actor=None,
-        community=cast.home,
-        name="文明城市创建",
-        issuer="金水区",
-        starts_on=today - datetime.timedelta(days=10),
-        ends_on=today + datetime.timedelta(days=80),
-        total_points=5,
-        public=True,
-    )
-
-    def node(level: str, code: str, text: str, parent: Indicator | None = None, **extra) -> Indicator:
-        return campaign_services.indicator_save(
-            actor=None, campaign=campaign, level=level, code=code, text=text, points=5, parent=parent, **extra
-        )
-
-    content = node(Level.CONTENT, "1.1", "楼院卫生", node(Level.ITEM, "1", "市容环境"))
-    standard = node(Level.STANDARD, "1.1.1", "楼院无卫生死角", content, public=True, method=Method.FIELD)
-    campaign_services.assignment_save(actor=None, indicator=standard, area=cast.grid1, person=cast.grid_worker)
-    return campaign_services.campaign_set_status(actor=None, campaign=campaign, status="active")
 
 
 def closed_noise_case(cast) -> Case:
@@ -146,9 +118,7 @@ class ResidentJourneyTests:
         page.wait_for_url("**" + reverse("cases:public_report", args=[compound.code]))
         expect(main.locator("h1")).to_have_text("我要反映问题")
         form = main.locator("form.case-form")
-        with page.expect_response(lambda response: response.request.headers.get("hx-request") == "true"):
-            form.locator("select[name=category]").select_option(label=CATEGORY)
-        page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        select_with_htmx(page, form.locator("select[name=category]"), label=CATEGORY)
         similar = form.locator("#category-extras .alert-info")
         expect(similar).to_contain_text("可能已经有人反映过")
         expect(form.locator("#category-extras")).to_contain_text("需要至少上传一张照片")
@@ -166,9 +136,7 @@ class ResidentJourneyTests:
 
         # 3. Their own report: another problem of the same kind, with a photo and a phone number to call back.
         page.goto(base + reverse("cases:public_report", args=[compound.code]))
-        with page.expect_response(lambda response: response.request.headers.get("hx-request") == "true"):
-            form.locator("select[name=category]").select_option(label=CATEGORY)
-        page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        select_with_htmx(page, form.locator("select[name=category]"), label=CATEGORY)
         form.locator("textarea[name=description]").fill(DESCRIPTION)
         form.locator("input[type=file][name=photos]").set_input_files(
             jpeg(tmp_path / "rubbish.jpg", (120, 100, 80), "rubbish")

@@ -15,6 +15,7 @@ from wangge.territory import services as territory_services
 from wangge.territory.models import Building, Dwelling
 
 ADULT_PHONE = "13812345678"
+NEIGHBOUR_PHONE = "13900000001"
 
 
 @pytest.fixture(autouse=True)
@@ -48,20 +49,9 @@ class People:
     volunteer: User
 
 
-@pytest.fixture
-def people(cast) -> People:
-    building2 = territory_services.building_create(actor=None, code="T-C01-B2", name="二号楼", compound=cast.compound1)
-    other_dwelling = territory_services.dwelling_create(actor=None, building=building2, unit="1", number="201")
-    c02_building = territory_services.building_create(
-        actor=None, code="T-C02-B1", name="二号院一号楼", compound=cast.compound2
-    )
-    c02_dwelling = territory_services.dwelling_create(actor=None, building=c02_building, number="301")
-    next_building = territory_services.building_create(
-        actor=None, code="N-C01-B1", name="邻里一号楼", compound=cast.next_compound
-    )
-    next_dwelling = territory_services.dwelling_create(actor=None, building=next_building, number="101")
-    territory_services.assignment_create(actor=None, person=cast.building_leader, place=cast.building1)
-
+def family(cast) -> tuple[Household, Resident, Resident]:
+    """王大明 (head, veteran, disabled) and his child 王乐乐 (left behind), household H1 in the cast's first dwelling
+    (building 1 of compound C01, grid 001)."""
     household = services.household_create(actor=None, dwelling=cast.dwellings[0], number="H1")
     adult = services.resident_create(
         actor=None,
@@ -85,31 +75,62 @@ def people(cast) -> People:
         relation="child",
         sensitive_tags=["left_behind_child"],
     )
+    return household, adult, child
+
+
+def building2_neighbour(cast) -> tuple[Building, Dwelling, Resident]:
+    """Building 2 of compound C01 (not the building leader's), its dwelling 1-201 and 赵邻居 living there."""
+    building2 = territory_services.building_create(actor=None, code="T-C01-B2", name="二号楼", compound=cast.compound1)
+    other_dwelling = territory_services.dwelling_create(actor=None, building=building2, unit="1", number="201")
     neighbour = services.resident_create(
         actor=None,
         name="赵邻居",
         id_number=id_number("19700101", "111"),
-        phone="13900000001",
+        phone=NEIGHBOUR_PHONE,
         residence="floating",
         dwelling=other_dwelling,
     )
-    grid2 = services.resident_create(
+    return building2, other_dwelling, neighbour
+
+
+def grid2_resident(cast) -> Resident:
+    """孙二, living alone in a building of compound C02 (grid 002)."""
+    building = territory_services.building_create(
+        actor=None, code="T-C02-B1", name="二号院一号楼", compound=cast.compound2
+    )
+    return services.resident_create(
         actor=None,
         name="孙二",
         id_number=id_number("19650303", "331"),
         phone="13700000002",
         residence="permanent",
-        dwelling=c02_dwelling,
+        dwelling=territory_services.dwelling_create(actor=None, building=building, number="301"),
         tags=["elderly_alone"],
     )
-    next_door = services.resident_create(
+
+
+def next_door_resident(cast) -> Resident:
+    """钱外, of the neighbouring community."""
+    building = territory_services.building_create(
+        actor=None, code="N-C01-B1", name="邻里一号楼", compound=cast.next_compound
+    )
+    return services.resident_create(
         actor=None,
         name="钱外",
         id_number=id_number("19900909", "991", area="410105"),
         phone="13600000003",
         residence="registered",
-        dwelling=next_dwelling,
+        dwelling=territory_services.dwelling_create(actor=None, building=building, number="101"),
     )
+
+
+@pytest.fixture
+def people(cast) -> People:
+    territory_services.assignment_create(actor=None, person=cast.building_leader, place=cast.building1)
+    household, adult, child = family(cast)
+    building2, other_dwelling, neighbour = building2_neighbour(cast)
+    grid2 = grid2_resident(cast)
+    next_door = next_door_resident(cast)
     volunteer = account_services.user_create(
         actor=None, username="volunteer", display_name="志愿者庚", password="test-pass-7d1c"
     )
