@@ -50,13 +50,18 @@ messages: setup
 	$(BIN)/python scripts/translate.py wangge/locale/zh_Hans/LC_MESSAGES/django.po
 
 # Benchmarks against ceilings measured in the same run; the Markdown table goes to bench/results/results.md.
+# HTTP, scale, case metrics and point-in-grid run on PostgreSQL only, on `wangge synth` data sets in
+# $(BENCH_DATABASE_URL)_community and _district (served by gunicorn, a dev dependency).
 BENCH_ROWS ?= 100000
+BENCH_POINTS ?= 1000000
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/wangge_bench
 bench: setup
 	mkdir -p bench/results && rm -f bench/results/results.md
-	$(BIN)/python bench/import_residents.py --rows $(BENCH_ROWS) --out bench/results/results.md
-	$(BIN)/python bench/import_residents.py --rows $(BENCH_ROWS) --database-url $(BENCH_DATABASE_URL) --out bench/results/results.md
-	@echo "== results in bench/results/results.md"
+	$(BIN)/python bench/import_residents.py --rows $(BENCH_ROWS) --out bench/results/results.md > /dev/null
+	$(BIN)/python bench/import_residents.py --rows $(BENCH_ROWS) --database-url $(BENCH_DATABASE_URL) --out bench/results/results.md > /dev/null
+	$(BIN)/python bench/run.py --database-url $(BENCH_DATABASE_URL) --points $(BENCH_POINTS) --out bench/results/results.md > /dev/null
+	@echo "== bench/results/results.md"
+	@cat bench/results/results.md
 
 clean:
 	rm -rf $(VENV) node_modules wangge/static/vendor var/static
