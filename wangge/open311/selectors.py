@@ -62,6 +62,18 @@ def compound_named(community: Area, text: str) -> Compound | None:
     )
 
 
+# What Open311 never shows of a case (the reporter, their words, the grid's outline).
+UNPUBLISHED = (
+    "description",
+    "attributes",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_phone_index",
+    "reporter_email",
+    "area__boundary",
+)
+
+
 def public_cases(community: Area) -> QuerySet[Case]:
     """The community's cases as Open311 shows them, with what the wire format reads.
 
@@ -73,6 +85,9 @@ def public_cases(community: Area) -> QuerySet[Case]:
         Case.objects.filter(area_path__startswith=community.path, category__public=True, number__isnull=False)
         .exclude(source=Source.INSPECTION)
         .select_related("category", "area", "compound")
+        # Never published, so never read: decrypting the reporter's contact details and parsing the grid's
+        # boundary for every case was most of a request's cost.
+        .defer(*UNPUBLISHED)
         .prefetch_related(Prefetch("photos", queryset=after_photos, to_attr="public_photos"))
         .order_by("-reported_at", "-id")
     )

@@ -127,7 +127,8 @@ def service_request(request: HttpRequest, case: Case) -> dict[str, Any]:
     return {
         "service_request_id": case.number,
         "status": wire_status(case.state),
-        "status_notes": case.get_state_display(),
+        # The label straight from the choices (get_state_display rebuilds a dict of every state per call).
+        "status_notes": str(State(case.state).label),
         "service_name": case.category.name,
         "service_code": case.category.code,
         "description": "",
