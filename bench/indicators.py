@@ -8,8 +8,8 @@ uses GROUPING SETS). In a child process:
 1. a subdistrict administrator of the first subdistrict (created for the benchmark) and the year of
    reports that ends with the latest report;
 2. the product: what the metrics page computes for that user and period, grouped by grid
-   (`cases.metrics.case_metrics` over `Case.objects.for_user(...)`, the grid rows and then the total, as
-   `cases.views._metrics` calls it);
+   (`cases.metrics.case_metrics` over `Case.objects.for_user(...)`, the grid rows and their total, as
+   `cases.views._metrics` computes them);
 3. the ceiling: the same counts, per grid and in total, written by hand as one SQL query (COUNT FILTER,
    GROUPING SETS) over the same cases;
 4. the figures of both are compared and must agree; each is timed `--repeat` times after one warm-up,
@@ -97,7 +97,7 @@ def measure(args: argparse.Namespace) -> dict:
         # As cases.views._metrics does it: the user's cases of the period, per grid and in total.
         cases = Case.objects.for_user(user).filter(reported_at__gte=start, reported_at__lt=end)
         rows = metrics.case_metrics(cases, by="grid", now=now)
-        total = metrics.case_metrics(cases, now=now)[0]
+        total = metrics.total_of(rows)
         return [[r.key, *(getattr(r, n) for n in COUNTS)] for r in rows] + [["", *(getattr(total, n) for n in COUNTS)]]
 
     def ceiling() -> list:

@@ -16,7 +16,7 @@ A rate whose denominator is 0 is None (shown as "—"), never 0 or 100%.
 """
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
@@ -86,31 +86,40 @@ class Metrics:
 
 
 def _counts(now: datetime.datetime) -> dict:
-    # Judged by timestamps up to `now`, so a past period is read as it stood then (suspension is read as it
-    # is today: its history is on the timeline, not in a column; ratings count whenever they came).
+    # One row per case (a case has at most one rating, one-to-one), so plain counts: COUNT(DISTINCT ...) made the
+    # database sort every group. Judged by timestamps up to `now`, so a past period is read as it stood then
+    # (suspension is read as it is today: its history is on the timeline, not in a column; ratings count whenever
+    # they came).
     reported = Q(reported_at__lte=now)
     registered = Q(registered_at__lte=now)
     closed = Q(closed_at__lte=now)
     due = registered & (closed | Q(deadline_at__lt=now))
     still_open = due & ~closed & ~Q(state__in=[State.REJECTED, State.SUSPENDED])
     return {
-        "reported": Count("id", filter=reported, distinct=True),
-        "registered": Count("id", filter=registered, distinct=True),
-        "due": Count("id", filter=due, distinct=True),
-        "suspended": Count("id", filter=due & Q(state=State.SUSPENDED), distinct=True),
-        "closed": Count("id", filter=due & closed, distinct=True),
+        "reported": Count("id", filter=reported),
+        "registered": Count("id", filter=registered),
+        "due": Count("id", filter=due),
+        "suspended": Count("id", filter=due & Q(state=State.SUSPENDED)),
+        "closed": Count("id", filter=due & closed),
         "closed_on_time": Count(
             "id",
             filter=due & closed & (Q(deadline_at__isnull=True) | Q(closed_at__lte=F("deadline_at"))),
-            distinct=True,
         ),
-        "reworked": Count("id", filter=due & Q(rework_count__gt=0), distinct=True),
-        "postponed": Count("id", filter=due & Q(postponed=True), distinct=True),
-        "overdue_open": Count("id", filter=still_open & Q(deadline_at__lt=now), distinct=True),
+        "reworked": Count("id", filter=due & Q(rework_count__gt=0)),
+        "postponed": Count("id", filter=due & Q(postponed=True)),
+        "overdue_open": Count("id", filter=still_open & Q(deadline_at__lt=now)),
         # Ratings count whenever they came: a rating is the reporter's verdict on the case, not an event of a period.
-        "ratings": Count("rating", distinct=True),
-        "satisfied": Count("rating", filter=Q(rating__stars__gte=4), distinct=True),
+        "ratings": Count("rating"),
+        "satisfied": Count("rating", filter=Q(rating__stars__gte=4)),
     }
+
+
+def total_of(rows: list[Metrics]) -> Metrics:
+    """The metrics of all the cases of `rows`, from their counts: every grouping puts each case in exactly one row
+    (cases without an assignee form a row of their own), so the total needs no second pass over the cases."""
+    weights = {**DEFAULT_WEIGHTS, **getattr(settings, "CASE_METRIC_WEIGHTS", {})}
+    counts = [f.name for f in fields(Metrics) if f.type in ("int", int)]
+    return Metrics(**{name: sum(getattr(row, name) for row in rows) for name in counts}).compute(weights)
 
 
 def case_metrics(cases: QuerySet, *, by: str | None = None, now: datetime.datetime | None = None) -> list[Metrics]:

@@ -362,14 +362,15 @@ def _metrics(cases: QuerySet[Case], request: HttpRequest) -> dict[str, Any]:
     start, end = _period(since, until)
     cases = cases.filter(reported_at__gte=start, reported_at__lt=end)
     now = min(timezone.now(), end)
+    rows = metrics.case_metrics(cases, by=by, now=now)
     return {
         "form": form,
         "since": since,
         "until": until,
         "by": by,
         "by_label": dict(form.fields["by"].choices).get(by, by),
-        "rows": metrics.case_metrics(cases, by=by, now=now),
-        "total": metrics.case_metrics(cases, now=now)[0],
+        "rows": rows,
+        "total": metrics.total_of(rows),
     }
 
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from wangge.cases import services
-from wangge.cases.metrics import case_metrics
+from wangge.cases.metrics import case_metrics, total_of
 from wangge.cases.models import Case, Category
 
 T0 = datetime.datetime(2014, 6, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Tuesday in the campaign
@@ -99,6 +99,13 @@ class MetricsTests:
         assert due[cast.grid_worker.username] == 5 and due[cast.director.username] == 2
         by_month = case_metrics(Case.objects.all(), by="month", now=hours(60))
         assert sum(row.reported for row in by_month) == 10
+
+    @pytest.mark.parametrize("by", ["grid", "person", "category", "month"])
+    def test_the_total_of_any_grouping_is_the_total_of_the_cases(self, history, by):
+        (total,) = case_metrics(Case.objects.all(), now=hours(60))
+        summed = total_of(case_metrics(Case.objects.all(), by=by, now=hours(60)))
+        # Every count and rate alike (the dataclasses compare field by field), over the history's ten cases.
+        assert summed.reported == 10 and summed == total
 
     def test_it_leaves_rates_undefined_without_cases(self, db):
         (empty,) = case_metrics(Case.objects.none())
