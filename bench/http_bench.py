@@ -220,13 +220,15 @@ def load(server: Server, requests: list[dict], args: argparse.Namespace) -> dict
         "duration": args.duration,
         "requests": requests,
     }
-    with tempfile.NamedTemporaryFile("w", suffix=".json", dir=args.var_dir, delete=False) as handle:
-        json.dump(spec, handle)
-    cpu_before, started = server.cpu(), time.perf_counter()
-    output = subprocess.run(  # noqa: S603
-        [PYTHON, str(ROOT / "bench" / "http_load.py"), handle.name], capture_output=True, text=True, check=True
-    )
-    elapsed = time.perf_counter() - started
+    # The spec holds the session cookies: a private folder, removed afterwards (never the working directory).
+    with tempfile.TemporaryDirectory(prefix="wangge-bench-load-") as folder:
+        spec_path = Path(folder) / "load.json"
+        spec_path.write_text(json.dumps(spec))
+        cpu_before, started = server.cpu(), time.perf_counter()
+        output = subprocess.run(  # noqa: S603
+            [PYTHON, str(ROOT / "bench" / "http_load.py"), str(spec_path)], capture_output=True, text=True, check=True
+        )
+        elapsed = time.perf_counter() - started
     result = json.loads(output.stdout.strip().splitlines()[-1])
     result["server_cpu_share"] = (server.cpu() - cpu_before) / elapsed
     return result
