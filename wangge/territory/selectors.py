@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from wangge.accounts.models import User
@@ -48,7 +49,8 @@ _locators: dict[str, _Locator] = {}
 def locate_grid(lng: float, lat: float, *, within: Area | None = None) -> Area | None:
     """The grid containing a WGS-84 point (optionally only among one area's grids), or None.
 
-    The STRtree is built once per process and rebuilt when any grid's boundary changes.
+    The STRtree is built once per process and rebuilt when a grid changes: at once when this process saved it,
+    within LOCATOR_RECHECK_SECONDS when another did.
     """
     grids = Area.objects.filter(kind=AreaKind.GRID).exclude(boundary=None)
     if within is not None:
@@ -63,12 +65,22 @@ def locate_grid(lng: float, lat: float, *, within: Area | None = None) -> Area |
             _locators[key] = cached
         cached.checked = now
     grid_id = cached.locator.locate(lng, lat)
-    return Area.objects.get(pk=grid_id) if grid_id is not None else None
+    if grid_id is None:
+        return None
+    grid = Area.objects.filter(pk=grid_id).first()
+    if grid is None:
+        # Deleted by another process since this one built its tree: build it again and look once more.
+        forget_grid_locators()
+        return locate_grid(lng, lat, within=within)
+    return grid
 
 
 def forget_grid_locators(**_signal: Any) -> None:
-    """Drop this process's grid trees (connected to Area's post_save and post_delete)."""
+    """Drop this process's grid trees, now and again when the transaction that changed an area commits (until
+    then another thread could build a tree from the rows as they were)."""
     _locators.clear()
+    if _signal:
+        transaction.on_commit(_locators.clear)
 
 
 def people_for(user: User) -> QuerySet[User]:
@@ -326,10 +338,22 @@ def responsible_for(place: Compound | Building | Dwelling | Shop) -> list[Assign
     return list(Assignment.objects.filter(active=True, **{kind: place}).select_related("person"))
 
 
+# Who may be named in public (notice boards, public pages): people still at work, by their display name; a
+# login name is never published, and someone who has left is not shown as answering for anything.
+PUBLISHED_PERSON = Q(person__is_active=True) & ~Q(person__display_name="")
+
+
+def published_responsible_for(compound: Compound) -> list[Assignment]:
+    """The compound's active assignments that a notice board names (see PUBLISHED_PERSON)."""
+    return list(Assignment.objects.filter(PUBLISHED_PERSON, active=True, compound=compound).select_related("person"))
+
+
 def responsible_for_compounds(compounds: list[Compound]) -> dict[int, list[Assignment]]:
     """The active assignments of many compounds at once, by compound id (one query, for a public list)."""
     found: dict[int, list[Assignment]] = {compound.pk: [] for compound in compounds}
-    assignments = Assignment.objects.filter(active=True, compound__in=compounds).select_related("person")
+    assignments = Assignment.objects.filter(PUBLISHED_PERSON, active=True, compound__in=compounds).select_related(
+        "person"
+    )
     for assignment in assignments.order_by("id"):
         found[assignment.compound_id].append(assignment)
     return found
@@ -346,20 +370,22 @@ def grid_workers(grid: Area) -> list[User]:
 
 
 def _grid_staff(grid: Area, role: str) -> list[User]:
+    # Published on notice boards: by display name only (see PUBLISHED_PERSON).
     return list(
         User.objects.filter(
             is_active=True, memberships__active=True, memberships__role=role, memberships__scope_path=grid.path
         )
+        .exclude(display_name="")
         .distinct()
         .order_by("id")
     )
 
 
 def responsible_for_buildings(compound: Compound) -> list[tuple[Building, list[Assignment]]]:
-    """Each building of the compound with its active assignments (a building leader, most often), in one query;
-    buildings nobody answers for are left out."""
+    """Each building of the compound with its active assignments (a building leader, most often) that a notice
+    board names (see PUBLISHED_PERSON), in one query; buildings nobody answers for are left out."""
     assignments = (
-        Assignment.objects.filter(active=True, building__compound=compound)
+        Assignment.objects.filter(PUBLISHED_PERSON, active=True, building__compound=compound)
         .select_related("person", "building")
         .order_by("building__code", "id")
     )

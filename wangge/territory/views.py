@@ -470,7 +470,7 @@ def _notice_facts(compound: Compound) -> dict[str, Any]:
         "community": community,
         "grid_leaders": selectors.grid_leaders(grid),
         "grid_workers": selectors.grid_workers(grid),
-        "responsible": selectors.responsible_for(compound),
+        "responsible": selectors.published_responsible_for(compound),
         "buildings": selectors.responsible_for_buildings(compound),
         "group": group,
         "members": members,

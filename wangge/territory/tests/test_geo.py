@@ -1,12 +1,15 @@
 """Grid geometry: reading boundaries, measuring them, checking a community's grids and finding a point's grid."""
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import shape
 
 from conftest import box
-from wangge.territory import geo
+from wangge.territory import geo, selectors
+from wangge.territory.models import Area
 
 # The home community of the cast and its two grids (west and east of 113.6590).
 COMMUNITY = (113.6560, 34.7865, 113.6625, 34.7920)
@@ -190,3 +193,42 @@ class GridLocatorTests:
             assert inside({1: GRID1, 2: GRID2}[found], lng, lat)
         else:
             assert found is None
+
+
+class LocateGridCacheTests:
+    """`selectors.locate_grid` keeps a tree per process: a change saved here is seen at once, one written
+    elsewhere (here: a bulk update, which sends no signal) after the re-check interval, and a grid deleted behind
+    the tree's back is never returned."""
+
+    POINT = (113.6575, 34.7890)  # in grid 001 (west half of the home community)
+
+    def test_it_sees_a_boundary_saved_in_this_process_at_once(self, cast):
+        assert selectors.locate_grid(*self.POINT) == cast.grid1
+        cast.grid1.boundary = box(113.6500, 34.7800, 113.6510, 34.7810)
+        cast.grid1.save()
+        assert selectors.locate_grid(*self.POINT) is None
+
+    def test_it_sees_a_change_made_elsewhere_after_the_recheck_interval(self, cast, monkeypatch):
+        assert selectors.locate_grid(*self.POINT) == cast.grid1
+        Area.objects.filter(pk=cast.grid1.pk).update(
+            boundary=box(113.6500, 34.7800, 113.6510, 34.7810), updated_at=timezone.now()
+        )
+        assert selectors.locate_grid(*self.POINT) == cast.grid1  # trusted for the interval
+        monkeypatch.setattr(selectors, "LOCATOR_RECHECK_SECONDS", 0.0)
+        assert selectors.locate_grid(*self.POINT) is None
+
+    def test_it_never_returns_a_grid_deleted_behind_its_back(self, cast):
+        # A grid far from the others, written and then deleted by "another process" (plain SQL: no signals).
+        far = Area.objects.create(
+            kind="grid",
+            code="410105008004009",
+            name="远处网格",
+            parent=cast.grid1.parent,
+            path="410105/008/004/009/",
+            boundary=box(114.0, 35.0, 114.01, 35.01),
+        )
+        assert selectors.locate_grid(114.005, 35.005) == far
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM territory_area WHERE id = %s", [far.pk])
+        assert selectors.locate_grid(114.005, 35.005) is None
+        assert selectors.locate_grid(*self.POINT) == cast.grid1

@@ -514,6 +514,18 @@ class PublicCompoundPageTests:
         assert "网格员丙" in content
         assert "各楼栋责任人" in content and "一号楼：楼栋长丁（楼栋长）" in content
 
+    def test_it_names_nobody_who_has_left_and_never_a_login_name(self, cast):
+        services.assignment_create(actor=None, person=cast.building_leader, place=cast.building1, duty="楼栋长")
+        services.assignment_create(actor=None, person=cast.grid_worker, place=cast.compound1, duty="巡查")
+        cast.building_leader.is_active = False
+        cast.building_leader.save()
+        cast.grid_worker.display_name = ""
+        cast.grid_worker.save()
+        content = text(cast.client(None).get("/p/c/T-C01/"))
+        assert "楼栋长丁" not in content and "各楼栋责任人" not in content
+        assert cast.grid_worker.username not in content
+        assert "网格长乙" in content
+
     def test_it_says_so_when_nobody_answers_for_the_compound(self, cast):
         content = text(cast.client(None).get("/p/c/T-C02/"))
         assert "暂未落实，请联系社区居委会" in content
