@@ -30,6 +30,8 @@ def bench_env(database_url: str, var_dir: str, **extra: str) -> dict[str, str]:
             "WANGGE_LOG_LEVEL": "WARNING",
         }
     )
+    # Never a database inherited from the shell (it could be a deployment's): the one named, or SQLite in var_dir.
+    env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url
     env.update(extra)
@@ -38,7 +40,10 @@ def bench_env(database_url: str, var_dir: str, **extra: str) -> dict[str, str]:
 
 def django_setup(database_url: str, var_dir: str) -> None:
     """Set up Django in this process against the benchmark's database."""
-    os.environ.update(bench_env(database_url, var_dir))
+    env = bench_env(database_url, var_dir)
+    if "DATABASE_URL" not in env:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wangge.settings")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))

@@ -49,8 +49,13 @@ def prepare(args: argparse.Namespace) -> dict:
     from wangge.accounts.models import User
     from wangge.accounts.roles import Role
     from wangge.cases.models import Case, Category, Question
+    from wangge.core.models import AuditEvent
     from wangge.territory.models import Area, AreaKind, Compound
 
+    # The benchmark signs in with a published password and posts hundreds of reports: only into a data set
+    # that `wangge synth` made (it refuses any database in use), never into a deployment's.
+    if not AuditEvent.objects.filter(action="demo.synth").exists():
+        raise SystemExit("the HTTP benchmark runs only on a database filled by `wangge synth`")
     community = Area.objects.filter(kind=AreaKind.COMMUNITY).order_by("path").first()
     grid = (
         Area.objects.filter(kind=AreaKind.GRID, path__startswith=community.path)

@@ -68,9 +68,17 @@ def test_one_community_at_full_size() -> None:
     newcomer = account_services.user_create(actor=None, username="after-synth", display_name="新用户")
     assert newcomer.pk > User.objects.exclude(pk=newcomer.pk).order_by("-pk").first().pk
 
-    with pytest.raises(CommandError, match="already holds"):
+    with pytest.raises(CommandError, match="in use"):
         _synth("--no-migrate")
     assert Area.objects.filter(kind=AreaKind.COMMUNITY).count() == 1
+
+
+def test_it_touches_no_database_in_use() -> None:
+    # Accounts but no territory yet (a deployment before its first grid import): refused, nothing written.
+    account_services.user_create(actor=None, username="office", display_name="办公室")
+    with pytest.raises(CommandError, match="accounts_user"):
+        _synth()
+    assert not Area.objects.exists() and User.objects.count() == 1
 
 
 def _check_territory() -> None:
