@@ -3,8 +3,9 @@
 Django's CSRF middleware reads a whole form, and DRF's parsers a whole body, before a view runs: an upload of
 any size would be spooled to disk first and refused only afterwards. A view that takes uploads checks the
 announced Content-Length first and refuses with 413; only then is CSRF checked (pages) or the request
-authenticated and parsed (API). One mechanism for every upload: pages use `body_limit`, API views
-`BodyLimitMixin`.
+authenticated and parsed (API). Pages that take files use `body_limit`; API views that write use
+`BodyLimitMixin` (1 MB unless an action takes files). Other pages' forms are read by the CSRF middleware as
+Django reads any form: the reverse proxy's body limit (see README) bounds those.
 """
 
 from collections.abc import Callable

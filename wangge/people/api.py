@@ -29,6 +29,7 @@ from rest_framework.response import Response
 
 from wangge.accounts.roles import Action
 from wangge.core.api import ScopedViewSetMixin
+from wangge.core.bodylimit import BodyLimitMixin
 from wangge.people import filters, search, selectors, services
 from wangge.people import tags as care_tags
 from wangge.people.models import Household, IdType, Relation, Residence, Resident, Sex
@@ -154,7 +155,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
 
 class _WriteThroughServices(
-    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    BodyLimitMixin, ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 

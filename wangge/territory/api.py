@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from wangge.accounts.roles import Action
 from wangge.core.api import CodeRelatedField, ScopedPersonField, ScopedReadOnlyViewSet, ScopedViewSetMixin
+from wangge.core.bodylimit import BodyLimitMixin
 from wangge.core.pii import masked
 from wangge.territory import filters, selectors, services
 from wangge.territory.models import (
@@ -135,7 +136,7 @@ class PartnerUnitSerializer(ShopSerializer):
 
 
 class PlaceWriteViewSet(
-    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    BodyLimitMixin, ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
     """List, detail, create and update of one kind of place, writing through its services."""
 
@@ -251,7 +252,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class AssignmentViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AssignmentViewSet(BodyLimitMixin, ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Who answers for which place (包干到人、到户). POST names a person; ending is `POST {id}/end/`."""
 
     queryset = Assignment.objects.all()

@@ -4,6 +4,7 @@ callers too; bodies within the limit go through."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from wangge.cases import services as case_services
 from wangge.cases.models import Case, CaseEvent, CasePhoto, Category, Source, State
@@ -95,3 +96,28 @@ class ApiBodyLimitTests:
         assert response.status_code == 413
         assert "每个不合格项" in response.json()["detail"]
         assert parsed == [] and written() == before
+
+
+class ApiWriteLimitTests:
+    def test_a_place_or_resident_write_over_1_mb_is_refused_unread(self, cast, parsed) -> None:
+        before = written()
+        padding = "x" * (2 * 1024 * 1024)
+        client = cast.client(cast.director)
+        for url in ("/api/v1/compounds/", "/api/v1/assignments/", "/api/v1/residents/", "/api/v1/households/"):
+            response = client.post(url, {"note": padding, "file": big_photo(2)})
+            assert response.status_code == 413, (url, response.status_code)
+        assert parsed == [] and written() == before
+
+
+class UploadPageCsrfTests:
+    """The upload pages are exempt from the CSRF middleware (it would read the upload first) and check CSRF
+    themselves after the size check: a post without the token is still refused."""
+
+    def test_the_staff_upload_pages_still_refuse_a_post_without_the_token(self, cast, case) -> None:
+        before = written()
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(cast.grid_leader)
+        form = {"category": "C04", "description": "楼道里很吵", "compound": "T-C01"}
+        for url in ("/cases/new/", f"/cases/{case.number}/act/register/", "/inspections/new/shop/T-S001/"):
+            assert client.post(url, form).status_code == 403, url
+        assert written() == before
