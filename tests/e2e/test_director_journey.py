@@ -64,6 +64,8 @@ class DirectorJourneyTests:
         # 2. The loop's indicators over the last month: one case closed on time, one overdue.
         open_case_list(page, viewport)
         expect(page.locator(".case-queues a[href^='?queue=overdue'] .badge")).to_have_text("1")
+        # Less motion, as a user may ask: the chart is drawn at once, so its screenshot shows the bars.
+        page.emulate_media(reduced_motion="reduce")
         page.goto(base + reverse("cases:metrics"))
         expect(page.locator("main h1")).to_have_text("案件指标")
         since = timezone.localdate() - datetime.timedelta(days=30)

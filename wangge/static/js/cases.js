@@ -69,6 +69,8 @@
     const data = JSON.parse(chartData.textContent);
     const chart = window.echarts.init(chartElement);
     chart.setOption({
+      // Drawn at once for those who ask for less motion (and for a printout or screenshot taken right away).
+      animation: !window.matchMedia("(prefers-reduced-motion: reduce)").matches,
       color: ["#b8261d", "#2c7be5"],
       tooltip: { trigger: "axis", valueFormatter: (value) => (value === null || value === undefined ? "—" : `${value}%`) },
       legend: { top: 0 },
