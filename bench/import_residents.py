@@ -18,7 +18,6 @@ Prints a Markdown table (figure, ceiling, ratio) and appends it to --out.
 
 import argparse
 import json
-import os
 import random
 import resource
 import subprocess
@@ -27,24 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+from common import PYTHON, ROOT, django_setup, fresh_postgres_database
+
 COMMUNITY = "410105008004"
-
-
-def django_setup(database_url: str, var_dir: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wangge.settings")
-    # Demo mode generates the throwaway secrets; debug mode would log every query (memory and time).
-    os.environ["WANGGE_DEMO"] = "true"
-    os.environ["WANGGE_DEBUG"] = "false"
-    os.environ["WANGGE_VAR_DIR"] = var_dir
-    os.environ["WANGGE_TASKS"] = "immediate"
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def made_up_id(rng: random.Random, male: bool) -> tuple[str, str]:
@@ -55,22 +39,6 @@ def made_up_id(rng: random.Random, male: bool) -> tuple[str, str]:
     sequence = rng.randrange(1 if male else 0, 1000, 2)
     first17 = f"{rng.choice(['410105', '410102', '411302', '510104'])}{year}{month:02d}{day:02d}{sequence:03d}"
     return first17 + id_number_check_character(first17), f"{year}-{month:02d}-{day:02d}"
-
-
-def fresh_postgres_database(url: str) -> None:
-    """Drop and create the benchmark's own PostgreSQL database (never the one named `postgres`)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or name == "postgres":
-        raise SystemExit("give the benchmark a database of its own, e.g. .../wangge_bench")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup(args: argparse.Namespace) -> dict:
